@@ -1,0 +1,340 @@
+"""One entry point that turns user data into clean arrays and a task encoding.
+
+Two layouts reach the solvers:
+
+* ``"shared"``: every task observed at the same inputs, ``X`` (n, d) and
+  ``Y`` (n, T), NaN marking a missing entry.  A 1-D ``y`` without ``task`` is
+  the single-task case of this layout.
+* ``"heterogeneous"``: rows ``X`` (N, d), targets ``y`` (N,) and one task
+  label per row (``task``), labels of any hashable type.
+
+Task labels can also travel inside ``X``: a column index or a pandas column
+name (``task_column`` parameter, or ``task="name"`` with a DataFrame), so that
+every scikit-learn tool that only passes ``X`` and ``y`` works unchanged.
+Inputs are never modified in place.
+"""
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+from sklearn.utils import check_array
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+from ._backend import asarray_on, get_namespace, is_numpy, to_numpy
+
+
+@dataclass
+class MultiTaskData:
+    """Validated training data (arrays live in namespace ``xp``)."""
+
+    xp: Any
+    X: Any                      # (n_rows, n_features) or a precomputed kernel
+    layout: str                 # "shared" or "heterogeneous"
+    targets: Any                # Y (n, T) for shared, y (N,) for heterogeneous
+    tasks: np.ndarray           # task labels, position = task code
+    task_codes: Optional[np.ndarray]  # (N,) int codes, heterogeneous only
+    sample_weight: Any          # (n_rows,) or None
+    y_was_1d: bool              # single task given as a 1-D y
+
+    @property
+    def n_tasks(self):
+        return len(self.tasks)
+
+    @property
+    def mask(self):
+        """Observed entries of Y (shared layout), None if Y is complete."""
+        if self.layout != "shared":
+            return None
+        observed = ~self.xp.isnan(self.targets)
+        return None if bool(self.xp.all(observed)) else observed
+
+
+def _is_dataframe(X):
+    return hasattr(X, "iloc") and hasattr(X, "columns")
+
+
+def split_task_column(X, task_column):
+    """Return ``(X without the task column, labels)``; labels None if no column."""
+    if task_column is None:
+        return X, None
+    if _is_dataframe(X):
+        columns = list(X.columns)
+        if isinstance(task_column, str):
+            if task_column not in columns:
+                raise ValueError(
+                    f"The task column {task_column!r} is not a column of X; "
+                    f"available columns: {columns}."
+                )
+            name = task_column
+        else:
+            if not -len(columns) <= int(task_column) < len(columns):
+                raise ValueError(
+                    f"The 'task_column' index {task_column} is out of range for X "
+                    f"with {len(columns)} columns."
+                )
+            name = columns[int(task_column)]
+        return X.drop(columns=[name]), np.asarray(X[name])
+    if isinstance(task_column, str):
+        raise ValueError(
+            f"task_column={task_column!r} names a column, which needs X to be a "
+            "pandas DataFrame; for an array pass the column index instead."
+        )
+    xp = get_namespace(X)
+    if is_numpy(xp):
+        Xa = np.asarray(X)
+        if Xa.ndim != 2:
+            raise ValueError(
+                f"X must be 2-D to hold a task column; got {Xa.ndim} dimension(s)."
+            )
+        j = int(task_column) % Xa.shape[1]
+        return np.delete(Xa, j, axis=1), Xa[:, j]
+    j = int(task_column) % X.shape[1]
+    keep = [k for k in range(X.shape[1]) if k != j]
+    labels = to_numpy(X[:, j])
+    return xp.take(X, xp.asarray(keep), axis=1), labels
+
+
+def _task_labels_from_arg(X, task):
+    """``task="col"`` with a DataFrame names a column of X."""
+    if isinstance(task, str) and _is_dataframe(X):
+        return split_task_column(X, task)
+    return X, task
+
+
+def _check_features(estimator, X, xp, precomputed, reset):
+    if is_numpy(xp):
+        X = check_array(X, dtype=np.float64, input_name="X")
+    else:
+        X = asarray_on(X, xp)
+        if X.ndim != 2:
+            raise ValueError(
+                f"Expected a 2-D array for X; got {X.ndim} dimension(s). Reshape "
+                "with X.reshape(-1, 1) for a single feature."
+            )
+        if not xp.isdtype(X.dtype, "real floating"):
+            X = xp.astype(X, xp.float64)
+        if not bool(xp.all(xp.isfinite(X))):
+            raise ValueError(
+                "Input X contains NaN or infinity. Remove or impute those rows "
+                "before fitting."
+            )
+    if precomputed and reset and X.shape[0] != X.shape[1]:
+        raise ValueError(
+            "With kernel='precomputed', X must be the square training kernel "
+            f"matrix; got shape {tuple(X.shape)}."
+        )
+    return X
+
+
+def encode_tasks(labels, n_rows, known=None, name="task"):
+    """Encode task labels as integer codes.
+
+    With ``known`` (the fitted ``tasks_``), unknown labels raise an error that
+    lists them and the known ones.
+    """
+    labels = np.asarray(to_numpy(labels))
+    if labels.ndim != 1 or labels.shape[0] != n_rows:
+        raise ValueError(
+            f"The '{name}' labels must be 1-D with one label per row of X "
+            f"({n_rows}); got shape {labels.shape}."
+        )
+    if labels.dtype.kind == "f" and np.isnan(labels).any():
+        raise ValueError(f"The '{name}' labels contain NaN; every row needs a task.")
+    if known is None:
+        try:
+            tasks, codes = np.unique(labels, return_inverse=True)
+        except TypeError as exc:
+            raise ValueError(
+                f"The '{name}' labels must be of one comparable type (all ints or "
+                "all strings); got a mix."
+            ) from exc
+        return tasks, codes.astype(np.int64)
+    lookup = {t.item() if hasattr(t, "item") else t: i for i, t in enumerate(known)}
+    codes = np.empty(n_rows, dtype=np.int64)
+    unknown = []
+    for i, lab in enumerate(labels):
+        key = lab.item() if hasattr(lab, "item") else lab
+        code = lookup.get(key)
+        if code is None:
+            unknown.append(lab)
+            code = -1
+        codes[i] = code
+    if unknown:
+        shown = sorted(set(map(str, unknown)))[:10]
+        raise ValueError(
+            f"Unknown task label(s) {shown} in '{name}': the model was fitted on "
+            f"tasks {list(map(str, known))[:20]}. Predict only for fitted tasks, "
+            "or refit with data for the new task."
+        )
+    return codes
+
+
+def _check_min_samples(counts, tasks, what="sample"):
+    small = np.flatnonzero(counts < 2)
+    if small.size:
+        t = small[0]
+        raise ValueError(
+            f"Task {tasks[t]!r} has {int(counts[t])} {what}(s); every task needs at "
+            "least 2 (n_samples = 1 cannot fit a task and its intercept). Remove "
+            "the task or merge it with a related one."
+        )
+
+
+def _check_targets_shared(Y, xp, n_rows):
+    if is_numpy(xp):
+        Y = check_array(
+            Y, dtype=np.float64, ensure_all_finite="allow-nan", ensure_2d=False,
+            input_name="y",
+        )
+    else:
+        Y = asarray_on(Y, xp)
+        if not xp.isdtype(Y.dtype, "real floating"):
+            Y = xp.astype(Y, xp.float64)
+    if Y.shape[0] != n_rows:
+        raise ValueError(
+            f"X and y have inconsistent numbers of rows: X has {n_rows}, y has "
+            f"{Y.shape[0]}."
+        )
+    if bool(xp.any(xp.isinf(Y))):
+        raise ValueError("Input y contains infinity; only NaN (missing) is allowed.")
+    return Y
+
+
+def validate_fit_data(estimator, X, y, task=None, sample_weight=None, *,
+                      task_column=None, device=None, precomputed=False,
+                      y_numeric=True):
+    """Validate ``fit`` inputs; set ``n_features_in_`` and ``feature_names_in_``.
+
+    Returns
+    -------
+    data : MultiTaskData
+        With ``y_numeric=False`` the targets stay a numpy array of raw labels
+        (classifiers encode them); NaN-missing entries are then not allowed.
+    """
+    if y is None:
+        raise ValueError(
+            f"{type(estimator).__name__} requires y to be passed, but the target "
+            "y is None."
+        )
+    validate_data(estimator, X, skip_check_array=True, reset=True)
+    X, task = _task_labels_from_arg(X, task)
+    X, column_labels = split_task_column(X, task_column)
+    if column_labels is not None:
+        if task is not None:
+            raise ValueError(
+                "Task labels were given twice (task_column and task=); pass only one."
+            )
+        task = column_labels
+    xp = get_namespace(X, y, device=device)
+    X = _check_features(estimator, asarray_on(X, xp) if not is_numpy(xp) else X,
+                        xp, precomputed, reset=True)
+    n_rows = X.shape[0]
+    y_frame_columns = list(y.columns) if _is_dataframe(y) else None
+
+    if task is None:
+        if is_numpy(xp) or not y_numeric:
+            y_arr = np.asarray(y) if y_numeric else check_array(
+                y, dtype=None, ensure_2d=False, input_name="y")
+        else:
+            y_arr = asarray_on(y, xp)
+        if y_arr.ndim not in (1, 2):
+            raise ValueError(
+                f"y must be 1-D (one task) or 2-D (n_samples, n_tasks); got "
+                f"{y_arr.ndim} dimensions."
+            )
+        y_was_1d = y_arr.ndim == 1
+        if y_numeric:
+            Y = _check_targets_shared(y_arr, xp, n_rows)
+            Y = Y[:, None] if y_was_1d else Y
+            counts = to_numpy(xp.sum(xp.astype(~xp.isnan(Y), xp.float64), axis=0))
+        else:
+            Y = y_arr[:, None] if y_was_1d else y_arr
+            if Y.shape[0] != n_rows:
+                raise ValueError(
+                    f"X and y have inconsistent numbers of rows: X has {n_rows}, "
+                    f"y has {Y.shape[0]}."
+                )
+            counts = np.full(Y.shape[1], Y.shape[0])
+        tasks = (np.asarray(y_frame_columns) if y_frame_columns is not None
+                 else np.arange(Y.shape[1]))
+        for t in np.flatnonzero(counts == 0):
+            raise ValueError(
+                f"Task {tasks[t]!r} (column {t} of y) has no observed value; drop "
+                "the column or give it data."
+            )
+        _check_min_samples(counts, tasks)
+        layout, codes, targets = "shared", None, Y
+    else:
+        tasks, codes = encode_tasks(task, n_rows)
+        y_arr = y if not y_numeric else (
+            np.asarray(y) if is_numpy(xp) else asarray_on(y, xp))
+        if y_numeric:
+            targets = _check_targets_shared(y_arr, xp, n_rows)
+            if targets.ndim != 1:
+                raise ValueError(
+                    "With task labels, y must be 1-D (one target per row); got "
+                    f"shape {tuple(targets.shape)}. For shared inputs pass Y of "
+                    "shape (n_samples, n_tasks) without task."
+                )
+            if bool(xp.any(xp.isnan(targets))):
+                raise ValueError(
+                    "Input y contains NaN. With task labels every row needs a "
+                    "target: drop the rows with a missing target."
+                )
+        else:
+            targets = check_array(y, dtype=None, ensure_2d=False, input_name="y")
+            if targets.ndim != 1 or targets.shape[0] != n_rows:
+                raise ValueError(
+                    f"y must be 1-D with {n_rows} entries; got shape {targets.shape}."
+                )
+        _check_min_samples(np.bincount(codes, minlength=len(tasks)), tasks)
+        layout, y_was_1d = "heterogeneous", True
+
+    if sample_weight is not None:
+        sw = _check_sample_weight(to_numpy(sample_weight), np.empty((n_rows, 0)),
+                                  dtype=np.float64)
+        if np.any(sw < 0):
+            raise ValueError(
+                "The 'sample_weight' values must be non-negative; got a minimum "
+                f"of {sw.min():.3g}."
+            )
+        sample_weight = asarray_on(sw, xp, like=X)
+    return MultiTaskData(xp, X, layout, targets, np.asarray(tasks), codes,
+                         sample_weight, y_was_1d)
+
+
+def validate_predict_data(estimator, X, task=None, *, reference, task_column=None,
+                          n_train=None):
+    """Validate ``predict`` inputs against the fitted state.
+
+    Parameters
+    ----------
+    reference : array
+        A fitted array; its namespace and device are where the model lives.
+    n_train : int, default=None
+        Number of training rows when X is a precomputed kernel (``kernel=
+        "precomputed"``); None otherwise.
+
+    Returns
+    -------
+    X, codes, input_xp
+        X moved to the fitted namespace, task codes (or None), and the
+        namespace of the caller's X so results go back to the caller's device.
+    """
+    validate_data(estimator, X, skip_check_array=True, reset=False)
+    X, task = _task_labels_from_arg(X, task)
+    X, column_labels = split_task_column(X, task_column)
+    if column_labels is not None:
+        task = column_labels
+    input_xp = get_namespace(X)
+    X = _check_features(estimator, X, input_xp, False, reset=False)
+    if n_train is not None and X.shape[1] != n_train:
+        raise ValueError(
+            "With kernel='precomputed', X must be the kernel between the new "
+            f"rows and the {n_train} training rows; got shape {tuple(X.shape)}."
+        )
+    X = asarray_on(X, get_namespace(reference), like=reference)
+    codes = None
+    if task is not None:
+        codes = encode_tasks(task, X.shape[0], known=estimator.tasks_)
+    return X, codes, input_xp

@@ -1,0 +1,136 @@
+"""Shared anatomy of the separable-kernel estimators.
+
+An estimator is a thin shell: validate -> kernel -> task matrix ->
+:class:`~rkhsmtl.solvers.SeparableProblem` -> fitted coefficients -> predict.
+"""
+from functools import partial
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._backend import asarray_on, get_namespace, to_numpy
+from .._validation import validate_fit_data, validate_predict_data
+from ..kernels import compute_kernel
+from ..solvers import SOLVERS, SeparableProblem
+from ..solvers._hadamard import one_hot
+from ..solvers._problem import predict_all
+from ..tasks import TASK_MATRICES, resolve_task_matrix
+
+KERNEL_NAMES = {"rbf", "laplacian", "linear", "polynomial", "poly", "precomputed"}
+
+
+class _MultiTaskKernelBase(BaseEstimator):
+    """Parameters, fitting plumbing and prediction shared by all estimators."""
+
+    _parameter_constraints = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "kernel": [StrOptions(KERNEL_NAMES), callable],
+        "gamma": [Interval(Real, 0, None, closed="neither"), None],
+        "degree": [Interval(Real, 0, None, closed="left")],
+        "coef0": [Real],
+        "kernel_params": [dict, None],
+        "task_matrix": [StrOptions(set(TASK_MATRICES)), "array-like"],
+        "omega": [Interval(Real, 0, 1, closed="both")],
+        "task_graph": ["array-like", None],
+        "graph_epsilon": [Interval(Real, 0, None, closed="neither")],
+        "task_weighting": [StrOptions({"samples", "uniform"})],
+        "fit_intercept": ["boolean"],
+        "solver": [StrOptions(set(SOLVERS))],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "task_column": [Integral, str, None],
+        "device": [StrOptions({"cpu", "cuda"}), None],
+    }
+
+    # ----------------------------------------------------------------- helpers
+    @property
+    def _precomputed(self):
+        return isinstance(self.kernel, str) and self.kernel == "precomputed"
+
+    def _kernel_fn(self):
+        return partial(compute_kernel, kernel=self.kernel, gamma=self.gamma,
+                       degree=self.degree, coef0=self.coef0,
+                       kernel_params=self.kernel_params)
+
+    def _validate_data_for_fit(self, X, y, task, sample_weight, y_numeric=True):
+        return validate_fit_data(
+            self, X, y, task, sample_weight, task_column=self.task_column,
+            device=self.device, precomputed=self._precomputed, y_numeric=y_numeric)
+
+    def _task_matrix(self, n_tasks, xp, like):
+        A = resolve_task_matrix(self.task_matrix, n_tasks, omega=self.omega,
+                                task_graph=self.task_graph,
+                                graph_epsilon=self.graph_epsilon)
+        return asarray_on(A, xp, like=like)
+
+    def _make_problem(self, data):
+        return SeparableProblem(data, self._kernel_fn(), precomputed=self._precomputed,
+                                solver=self.solver, tol=self.tol, max_iter=self.max_iter)
+
+    def _store_solution(self, data, problem, A, solution):
+        """Fitted state shared by all estimators (stays on the fit device)."""
+        self.tasks_ = data.tasks
+        self.n_tasks_ = data.n_tasks
+        self.layout_ = data.layout
+        self.solver_ = problem.solver
+        self.task_matrix_ = A
+        self.X_fit_ = problem.X if not self._precomputed else None
+        self.dual_coef_ = solution.dual_coef
+        self.intercept_ = solution.intercept
+        self._single_output = data.layout == "shared" and data.y_was_1d
+        self._train_order = problem.order
+        self.n_iter_ = solution.info.get("n_iter")
+
+    # ----------------------------------------------------------------- predict
+    def _decision(self, X, task=None):
+        """Raw multi-task scores and the caller's namespace."""
+        check_is_fitted(self, "dual_coef_")
+        n_train = self.dual_coef_.shape[0] if self._precomputed else None
+        X, codes, input_xp = validate_predict_data(
+            self, X, task, reference=self.dual_coef_, task_column=self.task_column,
+            n_train=n_train)
+        xp = get_namespace(self.dual_coef_)
+        if self._precomputed and self._train_order is not None:
+            order = self._train_order
+            X = xp.take(X, order if isinstance(X, np.ndarray) else xp.asarray(order),
+                        axis=1)
+        F = predict_all(xp, self._kernel_fn(), X, self.X_fit_, self.dual_coef_,
+                        self.intercept_, precomputed=self._precomputed)
+        if codes is not None:
+            F = xp.sum(F * one_hot(xp, codes, self.n_tasks_, like=F), axis=1)
+        elif self._single_output:
+            F = F[:, 0]
+        return F, input_xp
+
+    def _to_caller(self, F, input_xp):
+        return asarray_on(F, input_xp)
+
+    def _more_tags(self):  # pragma: no cover - old sklearn
+        return {}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.pairwise = self._precomputed
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        tags.array_api_support = True
+        return tags
+
+
+def r2_multitask(y_true, y_pred, sample_weight=None):
+    """R^2 like scikit-learn: uniform over columns for 2-D, NaN entries skipped."""
+    from sklearn.metrics import r2_score
+
+    y_true, y_pred = to_numpy(y_true), to_numpy(y_pred)
+    sw = None if sample_weight is None else to_numpy(sample_weight)
+    if y_true.ndim == 1:
+        return float(r2_score(y_true, y_pred, sample_weight=sw))
+    scores = []
+    for t in range(y_true.shape[1]):
+        keep = ~np.isnan(y_true[:, t])
+        scores.append(r2_score(y_true[keep, t], y_pred[keep, t],
+                               sample_weight=None if sw is None else sw[keep]))
+    return float(np.mean(scores))

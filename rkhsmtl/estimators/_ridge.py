@@ -1,0 +1,187 @@
+"""Multi-task kernel ridge regression with a fixed task matrix."""
+from sklearn.base import RegressorMixin, _fit_context
+
+from ._base import _MultiTaskKernelBase, r2_multitask
+
+
+class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):
+    r"""Multi-task kernel ridge regression with a separable kernel k(x, x') A[s, t].
+
+    Fits all tasks jointly by minimizing
+
+    .. math::
+
+        \sum_{i} w_i\,\big(y_i - f_{t_i}(x_i) - b_{t_i}\big)^2
+        + \alpha \sum_{s,t} A^{+}_{st}\,\langle f_s, f_t\rangle_{\mathcal H_k},
+
+    where :math:`w_i` are the sample weights (rescaled per task with
+    ``task_weighting="uniform"``) and :math:`b_t` are unpenalized task
+    intercepts.  With ``task_matrix="independent"`` and
+    ``fit_intercept=False`` this is one :class:`sklearn.kernel_ridge.KernelRidge`
+    per task; with ``"pooled"`` it is one KernelRidge on the pooled data.
+
+    Two data layouts are accepted:
+
+    * shared inputs, ``fit(X, Y)`` with ``Y`` of shape (n_samples, n_tasks)
+      (NaN marks a missing entry; solved exactly, not by dropping rows);
+    * heterogeneous tasks, ``fit(X, y, task=labels)`` with one task label per
+      row (labels of any hashable type, kept in ``tasks_``).
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Regularization strength, >= 0.
+    kernel : {"rbf", "laplacian", "linear", "polynomial", "precomputed"} or callable, default="rbf"
+        Input kernel.  A callable is called as ``kernel(X, Y, **kernel_params)``
+        on two 2-D arrays and must return their Gram matrix.
+    gamma : float, default=None
+        Kernel coefficient of rbf, laplacian and polynomial; None means
+        ``1 / n_features`` (as in scikit-learn).
+    degree : float, default=3
+        Degree of the polynomial kernel.
+    coef0 : float, default=1.0
+        Constant term of the polynomial kernel.
+    kernel_params : dict, default=None
+        Extra keyword arguments for a callable kernel.
+    task_matrix : {"independent", "pooled", "mean", "graph"} or array-like of shape (n_tasks, n_tasks), default="mean"
+        Task structure: ``I``, ``11^T``, ``(1 - omega) I + omega 11^T / T``,
+        ``(L + graph_epsilon I)^{-1}`` from ``task_graph``, or a symmetric PSD
+        matrix (rows and columns in the order of ``tasks_``).
+    omega : float in [0, 1], default=0.5
+        Coupling of the mean-regularized task matrix (0: independent).
+    task_graph : array-like of shape (n_tasks, n_tasks), default=None
+        Non-negative task similarities for ``task_matrix="graph"``.
+    graph_epsilon : float, default=1.0
+        Plain ridge weight of the graph penalty; keeps A invertible.
+    task_weighting : {"samples", "uniform"}, default="samples"
+        ``"samples"``: every row weighs the same.  ``"uniform"``: each task's
+        weights are rescaled to the same total, so large tasks do not drown
+        small ones.
+    fit_intercept : bool, default=True
+        Fit one unpenalized intercept per task.
+    solver : {"auto", "eigen", "cholesky", "cg"}, default="auto"
+        ``"eigen"``: shared inputs, complete Y.  ``"cg"``: matrix-free PCG (any
+        layout; exact on missing entries).  ``"cholesky"``: heterogeneous tasks,
+        dense.  ``"auto"`` picks by layout, size and free memory.
+    tol : float, default=1e-10
+        Relative residual at which the CG solvers stop.
+    max_iter : int, default=1000
+        Iteration cap of the CG solvers.
+    task_column : int or str, default=None
+        Column of X that holds the task labels (index, or name for a pandas
+        DataFrame); it is removed from the features.  Lets cross-validation and
+        pipelines pass task labels inside X.
+    device : {"cpu", "cuda"}, default=None
+        Force the backend; None follows the input arrays (CuPy in, CuPy out).
+
+    Attributes
+    ----------
+    dual_coef_ : array of shape (n_train_rows, n_tasks)
+        Prediction coefficients B: ``f_t(x) = k(x, X_fit_) @ B[:, t]``.
+    intercept_ : array of shape (n_tasks,)
+    task_matrix_ : array of shape (n_tasks, n_tasks)
+        The task matrix used.
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels; column t of predictions is task ``tasks_[t]``.
+    n_tasks_ : int
+    layout_ : {"shared", "heterogeneous"}
+    solver_ : str
+        The solver actually used.
+    X_fit_ : array
+        Training inputs (task-sorted for heterogeneous data).
+    n_iter_ : int or None
+        CG iterations (None for direct solvers).
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl import MultiTaskKernelRidge
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(60, 3)
+    >>> task = np.repeat(["a", "b", "c"], 20)
+    >>> y = np.sin(X[:, 0]) + 0.1 * rng.randn(60)
+    >>> model = MultiTaskKernelRidge(alpha=0.1).fit(X, y, task=task)
+    >>> model.predict(X[:2]).shape
+    (2, 3)
+    >>> model.predict(X[:2], task=["a", "c"]).shape
+    (2,)
+    """
+
+    def __init__(self, alpha=1.0, *, kernel="rbf", gamma=None, degree=3, coef0=1.0,
+                 kernel_params=None, task_matrix="mean", omega=0.5, task_graph=None,
+                 graph_epsilon=1.0, task_weighting="samples", fit_intercept=True,
+                 solver="auto", tol=1e-10, max_iter=1000, task_column=None,
+                 device=None):
+        self.alpha = alpha
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.kernel_params = kernel_params
+        self.task_matrix = task_matrix
+        self.omega = omega
+        self.task_graph = task_graph
+        self.graph_epsilon = graph_epsilon
+        self.task_weighting = task_weighting
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.task_column = task_column
+        self.device = device
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, task=None, sample_weight=None):
+        """Fit all tasks jointly.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs (or the training kernel if ``kernel="precomputed"``).
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Targets: one per row with ``task``, or one column per task for
+            shared inputs (NaN = missing).
+        task : array-like of shape (n_samples,) or str, default=None
+            Task label of each row (heterogeneous tasks), or the name of the
+            task column of a DataFrame X.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        data = self._validate_data_for_fit(X, y, task, sample_weight)
+        problem = self._make_problem(data)
+        A = self._task_matrix(data.n_tasks, data.xp, like=data.X)
+        weights = problem.loss_weights(self.task_weighting)
+        solution = problem.solve(A, self.alpha, weights=weights,
+                                 fit_intercept=self.fit_intercept,
+                                 consume_kernel=True)
+        self._store_solution(data, problem, A, solution)
+        return self
+
+    def predict(self, X, task=None):
+        """Predict every task at each row, or each row's own task.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        task : array-like of shape (n_samples,) or str, default=None
+            Task of each row.  None predicts all tasks.
+
+        Returns
+        -------
+        y_pred : array of shape (n_samples, n_tasks) or (n_samples,)
+            (n_samples,) when ``task`` is given or the model was fitted on a
+            single task given as a 1-D y.  Same device as X.
+        """
+        F, input_xp = self._decision(X, task)
+        return self._to_caller(F, input_xp)
+
+    def score(self, X, y, task=None, sample_weight=None):
+        """R^2 as in scikit-learn (2-D y: uniform average over tasks, NaN skipped).
+
+        Per-task and pooled metrics are in :mod:`rkhsmtl.metrics`.
+        """
+        return r2_multitask(y, self.predict(X, task=task), sample_weight)

@@ -1,0 +1,117 @@
+"""Pairwise kernels written against the array API.
+
+Rows are processed in blocks where a kernel needs a temporary larger than the
+output (the Laplacian's |x - x'| tensor), so memory stays proportional to the
+kernel matrix itself.
+"""
+from .._backend import asarray_on, get_namespace
+
+_BLOCK_BYTES = 128 * 1024**2
+
+
+def _gamma(gamma, X):
+    return 1.0 / X.shape[1] if gamma is None else float(gamma)
+
+
+def linear_kernel(X, Y=None):
+    """k(x, y) = <x, y>."""
+    Y = X if Y is None else Y
+    xp = get_namespace(X, Y)
+    return X @ xp.matrix_transpose(Y)
+
+
+def polynomial_kernel(X, Y=None, gamma=None, degree=3, coef0=1.0):
+    """k(x, y) = (gamma <x, y> + coef0) ** degree; gamma=None is 1/n_features."""
+    K = linear_kernel(X, Y)
+    return (_gamma(gamma, X) * K + coef0) ** degree
+
+
+def _squared_distances(xp, X, Y):
+    xx = xp.sum(X * X, axis=1)
+    yy = xp.sum(Y * Y, axis=1)
+    D = X @ xp.matrix_transpose(Y)
+    D = -2.0 * D + xx[:, None] + yy[None, :]
+    # Cancellation can make tiny distances slightly negative.
+    return xp.clip(D, 0.0, None)
+
+
+def rbf_kernel(X, Y=None, gamma=None):
+    """k(x, y) = exp(-gamma ||x - y||^2); gamma=None is 1/n_features."""
+    Y = X if Y is None else Y
+    xp = get_namespace(X, Y)
+    D = _squared_distances(xp, X, Y)
+    return xp.exp(-_gamma(gamma, X) * D)
+
+
+def laplacian_kernel(X, Y=None, gamma=None):
+    """k(x, y) = exp(-gamma ||x - y||_1); gamma=None is 1/n_features."""
+    Y = X if Y is None else Y
+    xp = get_namespace(X, Y)
+    g = _gamma(gamma, X)
+    n, m, d = X.shape[0], Y.shape[0], X.shape[1]
+    rows = max(1, int(_BLOCK_BYTES // max(1, 8 * m * d)))
+    blocks = []
+    for start in range(0, n, rows):
+        Xb = X[start : min(start + rows, n), :]
+        dist = xp.sum(xp.abs(Xb[:, None, :] - Y[None, :, :]), axis=2)
+        blocks.append(xp.exp(-g * dist))
+    return blocks[0] if len(blocks) == 1 else xp.concat(blocks, axis=0)
+
+
+KERNELS = {
+    "rbf": (rbf_kernel, {"gamma"}),
+    "laplacian": (laplacian_kernel, {"gamma"}),
+    "linear": (linear_kernel, set()),
+    "polynomial": (polynomial_kernel, {"gamma", "degree", "coef0"}),
+    "poly": (polynomial_kernel, {"gamma", "degree", "coef0"}),
+}
+
+
+def compute_kernel(X, Y=None, kernel="rbf", gamma=None, degree=3, coef0=1.0,
+                   kernel_params=None):
+    """Gram matrix k(X, Y) for a named, precomputed or callable kernel.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples_X, n_features)
+        For ``kernel="precomputed"``, X is already the kernel matrix and is
+        returned as is.
+    Y : array of shape (n_samples_Y, n_features), default=None
+        ``None`` means ``Y = X``.
+    kernel : str or callable, default="rbf"
+        One of ``"rbf"``, ``"laplacian"``, ``"linear"``, ``"polynomial"``
+        (alias ``"poly"``), ``"precomputed"``, or a callable
+        ``kernel(X, Y, **kernel_params)`` returning the Gram matrix.
+    gamma, degree, coef0 : float
+        Parameters of the named kernels (ignored where they do not apply).
+    kernel_params : dict, default=None
+        Extra keyword arguments for a callable kernel.
+
+    Returns
+    -------
+    K : array of shape (n_samples_X, n_samples_Y)
+    """
+    if kernel == "precomputed":
+        return X
+    Y = X if Y is None else Y
+    if callable(kernel):
+        xp = get_namespace(X, Y)
+        K = kernel(X, Y, **(kernel_params or {}))
+        K = asarray_on(K, xp, like=X, dtype=None)
+        if tuple(K.shape) != (X.shape[0], Y.shape[0]):
+            raise ValueError(
+                "The callable 'kernel' must return a Gram matrix of shape "
+                f"{(X.shape[0], Y.shape[0])}; got shape {tuple(K.shape)}. It is "
+                "called as kernel(X, Y) on two 2-D arrays."
+            )
+        return K
+    func, accepted = KERNELS[kernel]
+    values = {"gamma": gamma, "degree": degree, "coef0": coef0}
+    return func(X, Y, **{k: v for k, v in values.items() if k in accepted})
+
+
+def kernel_names():
+    """Names accepted by the 'kernel' parameter besides callables."""
+    return sorted(KERNELS) + ["precomputed"]
+
+

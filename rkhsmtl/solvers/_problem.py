@@ -1,0 +1,265 @@
+r"""A separable-kernel ridge problem, prepared once and solved many times.
+
+The estimators build one :class:`SeparableProblem` per ``fit`` and call
+:meth:`SeparableProblem.solve` for every (task matrix, alpha, weights,
+targets) they need: a single fit, an alpha path, Newton steps of the logistic
+loss, or the coefficient step of an alternating structure-learning loop.
+What does not change between calls is cached: the kernel matrix, the
+eigendecomposition of K (shared inputs), the task-sorted row order
+(heterogeneous tasks).
+
+The objective, for rows i with loss weights :math:`w_i` (per entry for shared
+inputs), is
+
+.. math::
+
+    \sum_i w_i\,(y_i - f_{t_i}(x_i) - b_{t_i})^2 + \alpha\,\|f\|^2_{\mathcal H_{kA}},
+    \qquad f_t(x) = \sum_j k(x, x_j)\,B_{jt},
+
+and the solution is returned as the prediction coefficients B (one column per
+task) and intercepts b.
+"""
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._backend import is_numpy
+from . import cholesky, dense_eigen, hadamard_cg, masked_cg, sylvester
+from ._auto import choose_solver, kernel_fits
+from ._hadamard import one_hot, task_rows
+from ._kernel_operator import KernelOperator
+
+
+@dataclass
+class Solution:
+    """Prediction coefficients of one solve."""
+
+    dual_coef: Any                 # B, (n_rows, T): f_t(x) = k(x, X) @ B[:, t]
+    intercept: Any                 # (T,)
+    coef: Any = None               # raw dual coefficients (C or c)
+    info: dict = field(default_factory=dict)
+
+
+class SeparableProblem:
+    """Training data plus caches for repeated separable-kernel solves.
+
+    Parameters
+    ----------
+    data : rkhsmtl._validation.MultiTaskData
+        Validated data (targets may be replaced per solve).
+    kernel_fn : callable
+        ``kernel_fn(X1, X2)`` -> Gram matrix (namespace of the inputs).
+    precomputed : bool
+        Whether ``data.X`` is already the training kernel matrix.
+    solver : {"auto", "eigen", "cholesky", "cg"}
+    tol, max_iter : float, int
+        Stopping rule of the CG solvers.
+    """
+
+    def __init__(self, data, kernel_fn, *, precomputed=False, solver="auto",
+                 tol=1e-10, max_iter=1000):
+        xp = data.xp
+        self.xp, self.layout, self.n_tasks = xp, data.layout, data.n_tasks
+        self.tol, self.max_iter = tol, max_iter
+        self.kernel_fn, self.precomputed = kernel_fn, precomputed
+        self.sample_weight = data.sample_weight
+        if data.layout == "heterogeneous":
+            order = np.argsort(data.task_codes, kind="stable")
+            self.order = order
+            self.codes = data.task_codes[order]
+            self.offsets = np.searchsorted(self.codes, np.arange(self.n_tasks + 1))
+            idx = order if is_numpy(xp) else xp.asarray(order)
+            X = xp.take(data.X, idx, axis=0)
+            if precomputed:
+                X = xp.take(X, idx, axis=1)
+            self.X = X
+            self.targets = xp.take(data.targets, idx, axis=0)
+            if self.sample_weight is not None:
+                self.sample_weight = xp.take(self.sample_weight, idx, axis=0)
+            self.complete = True
+        else:
+            self.order, self.codes, self.offsets = None, None, None
+            self.X, self.targets = data.X, data.targets
+            self.complete = data.mask is None
+        self.n_rows = self.X.shape[0]
+        self.solver = choose_solver(solver, self.layout, self.complete,
+                                    self.n_rows, xp)
+        self._K = None
+        self._kfac = {}
+
+    # ------------------------------------------------------------------ kernel
+    def kernel(self):
+        """The training kernel matrix, computed once and cached."""
+        if self._K is None:
+            self._K = self.X if self.precomputed else self.kernel_fn(self.X, self.X)
+        return self._K
+
+    def release_kernel(self):
+        """Drop the cached kernel (after the last solve that needs it)."""
+        self._K = None
+
+    def kernel_eigen(self, row_weights=None):
+        """Cached eigendecomposition of D K D (shared inputs)."""
+        key = None if row_weights is None else id(row_weights)
+        if key not in self._kfac:
+            self._kfac = {k: v for k, v in self._kfac.items() if k is None}
+            self._kfac[key] = sylvester.decompose_kernel(
+                self.xp, self.kernel(), sample_weight=row_weights)
+        return self._kfac[key]
+
+    # ----------------------------------------------------------------- weights
+    def loss_weights(self, task_weighting="samples"):
+        """Per-row (heterogeneous) or per-entry (shared) loss weights.
+
+        ``"uniform"`` rescales each task's weights to the same total, so large
+        tasks do not drown small ones; the overall total is unchanged.
+        """
+        xp = self.xp
+        if self.layout == "heterogeneous":
+            w = (self.sample_weight if self.sample_weight is not None
+                 else xp.ones((self.n_rows,), dtype=self.X.dtype))
+            if task_weighting == "uniform":
+                E = one_hot(xp, self.codes, self.n_tasks, like=w)
+                per_task = xp.matrix_transpose(E) @ w
+                w = w * ((xp.sum(per_task) / self.n_tasks) / per_task)[
+                    xp.asarray(self.codes) if not is_numpy(xp) else self.codes]
+            return w
+        Y = self.targets
+        observed = xp.astype(~xp.isnan(Y), Y.dtype)
+        w = observed if self.sample_weight is None else \
+            observed * self.sample_weight[:, None]
+        if task_weighting == "uniform" and not self.complete:
+            per_task = xp.sum(w, axis=0)
+            w = w * ((xp.sum(per_task) / self.n_tasks) / per_task)[None, :]
+        return w
+
+    def row_weights_only(self, weights):
+        """Row weights if ``weights`` (n, T) is constant across tasks, else None.
+
+        Returns ``(is_row_only, row_weights_or_None)``.
+        """
+        xp = self.xp
+        if self.layout != "shared" or not self.complete:
+            return False, None
+        if bool(xp.all(weights == weights[:, :1])):
+            row = weights[:, 0]
+            if bool(xp.all(row == 1.0)):
+                return True, None
+            if self.sample_weight is not None and bool(xp.all(row == self.sample_weight)):
+                return True, self.sample_weight
+            return True, row
+        return False, None
+
+    # ------------------------------------------------------------------- solve
+    def solve(self, A, alpha, *, weights=None, targets=None, fit_intercept=True,
+              x0=None, solver=None, consume_kernel=False):
+        """Solve the weighted separable ridge for one task matrix and alpha.
+
+        Parameters
+        ----------
+        A : array (T, T)
+            Task matrix, in the problem's namespace.
+        alpha : float
+        weights : array, optional
+            Loss weights from :meth:`loss_weights` (default: samples).
+        targets : array, optional
+            Replacement targets (e.g. Newton working responses); default the
+            data's targets.
+        x0 : array, optional
+            Warm start for the CG solvers (``solution.info["x"]``).
+        consume_kernel : bool
+            The dense heterogeneous solver may overwrite the cached kernel
+            (saves one N x N matrix on a final fit).
+        """
+        xp = self.xp
+        solver = self.solver if solver is None else solver
+        targets = self.targets if targets is None else targets
+        weights = self.loss_weights() if weights is None else weights
+        if self.layout == "shared":
+            return self._solve_shared(A, alpha, weights, targets, fit_intercept,
+                                      x0, solver)
+        return self._solve_hetero(A, alpha, weights, targets, fit_intercept, x0,
+                                  solver, consume_kernel)
+
+    def _solve_shared(self, A, alpha, weights, Y, fit_intercept, x0, solver):
+        xp = self.xp
+        tfac = sylvester.decompose_task_matrix(xp, A)
+        row_only, row_w = self.row_weights_only(weights)
+        if solver == "eigen" and row_only:
+            kfac = self.kernel_eigen(row_w)
+            C, b = sylvester.solve(kfac, tfac, Y, alpha, fit_intercept)
+            info = {"solver": "eigen"}
+        else:
+            kfac = self.kernel_eigen(None)
+            C, b, info = masked_cg.solve(
+                kfac, tfac, self.kernel(), A, Y, weights, alpha, fit_intercept,
+                x0=x0, tol=self.tol, max_iter=self.max_iter)
+            info["solver"] = "cg"
+        b = b if b is not None else xp.zeros((self.n_tasks,), dtype=C.dtype)
+        return Solution(C @ A, b, C, info)
+
+    def _solve_hetero(self, A, alpha, w, y, fit_intercept, x0, solver, consume):
+        xp = self.xp
+        d = xp.sqrt(w)
+        info = {"solver": solver}
+        if solver == "cg":
+            kop = self._kernel_operator()
+            c, b, cg_info = hadamard_cg.solve(
+                xp, kop, A, y, self.codes, self.offsets, d, alpha, fit_intercept,
+                x0=x0, tol=self.tol, max_iter=self.max_iter)
+            info.update(cg_info)
+        else:
+            E = one_hot(xp, self.codes, self.n_tasks, like=y)
+            c, b = None, None
+            if solver == "cholesky":
+                try:
+                    chol = cholesky.factor(xp, self.kernel(), A, self.codes, d,
+                                           alpha, overwrite=consume)
+                    c, b = cholesky.solve(chol, xp, y, E, d, fit_intercept)
+                except np.linalg.LinAlgError:
+                    warnings.warn(
+                        "Cholesky failed: the kernel times the task matrix is not "
+                        "numerically positive definite (a non-PSD kernel, or "
+                        "alpha=0). Falling back to the eigen solver, which clips "
+                        "negative eigenvalues; increase 'alpha' to avoid this.",
+                        RuntimeWarning, stacklevel=3)
+                    if consume:
+                        self.release_kernel()
+                    solver = info["solver"] = "eigen"
+            if c is None:
+                fac = dense_eigen.decompose(xp, self.kernel(), A, self.codes, E, d,
+                                            overwrite=consume)
+                c, b = dense_eigen.solve(fac, y, alpha, fit_intercept)
+            if consume:
+                self.release_kernel()
+        b = b if b is not None else xp.zeros((self.n_tasks,), dtype=c.dtype)
+        B = c[:, None] * task_rows(xp, A, self.codes)
+        return Solution(B, b, c, info)
+
+    def _kernel_operator(self):
+        xp = self.xp
+        if self._K is not None or self.precomputed or kernel_fits(self.n_rows, xp):
+            return KernelOperator(xp, K=self.kernel())
+        return KernelOperator(xp, X=self.X, kernel_fn=self.kernel_fn)
+
+    # ----------------------------------------------------------------- predict
+    def training_rows(self):
+        """Training inputs in the order of the dual coefficients' rows."""
+        return self.X
+
+
+def predict_all(xp, kernel_fn, X_new, X_fit, dual_coef, intercept, precomputed=False,
+                block_bytes=256 * 1024**2):
+    """Predictions (m, T) for every task: k(X_new, X_fit) @ B + b, in row blocks."""
+    m, n = X_new.shape[0], dual_coef.shape[0]
+    rows = max(1, int(block_bytes // (8 * max(n, 1))))
+    out = []
+    for start in range(0, m, rows):
+        stop = min(start + rows, m)
+        Xb = X_new[start:stop, :]
+        Kb = Xb if precomputed else kernel_fn(Xb, X_fit)
+        out.append(Kb @ dual_coef + intercept[None, :])
+    return out[0] if len(out) == 1 else xp.concat(out, axis=0)
+
