@@ -1,6 +1,20 @@
-"""rkhsmtl: multi-task learning with kernel methods in vector-valued RKHSs."""
-from .estimators import MultiTaskKernelRidge
+"""rkhsmtl: multi-task learning with kernel methods in vector-valued RKHSs.
+
+Estimators fit several related prediction tasks jointly through separable
+(matrix-valued) kernels k(x, x') A[s, t], solved by eigendecompositions that
+are computed once and reused.
+"""
+from .estimators import (
+    MultiTaskKernelClassifier,
+    MultiTaskKernelRidge,
+    MultiTaskKernelRidgeCV,
+)
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MultiTaskKernelRidge", "__version__"]
+__all__ = [
+    "MultiTaskKernelRidge",
+    "MultiTaskKernelRidgeCV",
+    "MultiTaskKernelClassifier",
+    "__version__",
+]

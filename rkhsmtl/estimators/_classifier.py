@@ -1,0 +1,282 @@
+"""Multi-task kernel classification for binary tasks."""
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+
+from .._backend import asarray_on, get_namespace, to_numpy
+from ..solvers._hadamard import one_hot
+from ._base import _MultiTaskKernelBase
+
+
+def _encode_binary(Y_raw):
+    """Labels -> (+1/-1 targets, classes) for a 1-D y or per column of 2-D y."""
+    def encode(col, where):
+        classes = np.unique(col)
+        if classes.size != 2:
+            raise ValueError(
+                f"MultiTaskKernelClassifier handles binary tasks only; {where} has "
+                f"{classes.size} class(es) {classes.tolist()[:10]}. Use "
+                "sklearn.multiclass.OneVsRestClassifier for more classes, and give "
+                "every task both classes."
+            )
+        return np.where(col == classes[1], 1.0, -1.0), classes
+
+    if Y_raw.ndim == 1:
+        y, classes = encode(Y_raw, "y")
+        return y, classes
+    cols, classes = zip(*(encode(Y_raw[:, t], f"task column {t}")
+                          for t in range(Y_raw.shape[1])))
+    return np.stack(cols, axis=1), list(classes)
+
+
+def _sigmoid(xp, z):
+    return 1.0 / (1.0 + xp.exp(-z))
+
+
+def _log1pexp(xp, z):
+    """log(1 + exp(z)) without overflow."""
+    return xp.where(z > 0, z + xp.log1p(xp.exp(-xp.abs(z))), xp.log1p(xp.exp(z)))
+
+
+class MultiTaskKernelClassifier(ClassifierMixin, _MultiTaskKernelBase):
+    r"""Multi-task kernel classifier for binary tasks with a separable kernel.
+
+    With labels encoded as :math:`y_i \in \{-1, +1\}` (``classes_[1]`` is +1)
+    it minimizes
+
+    .. math::
+
+        \sum_i w_i\,\ell\big(y_i, f_{t_i}(x_i) + b_{t_i}\big)
+        + \alpha \sum_{s,t} A^{+}_{st}\,\langle f_s, f_t\rangle_{\mathcal H_k},
+
+    with :math:`\ell(y, f) = (y - f)^2` for ``loss="squared"`` (regularized
+    least squares, closed form) or :math:`\log(1 + e^{-y f})` for
+    ``loss="logistic"`` (Newton / IRLS steps, each a weighted separable ridge
+    solved by the same solvers as :class:`MultiTaskKernelRidge`).
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+    loss : {"squared", "logistic"}, default="squared"
+    max_newton_iter : int, default=50
+        Newton steps of the logistic loss.
+    newton_tol : float, default=1e-8
+        Stop Newton when the relative decrease of the objective is below this.
+    kernel, gamma, degree, coef0, kernel_params, task_matrix, omega, task_graph, graph_epsilon, task_weighting, fit_intercept, solver, tol, max_iter, task_column, device
+        As in :class:`MultiTaskKernelRidge`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,) or list of such arrays
+        Class labels: one array for a 1-D y (with or without ``task``), one
+        array per task column for a 2-D Y (as scikit-learn's multi-output
+        classifiers).
+    dual_coef_, intercept_, task_matrix_, tasks_, n_tasks_, layout_, solver_, X_fit_
+        As in :class:`MultiTaskKernelRidge`.
+    n_newton_iter_ : int
+        Newton steps taken (0 for the squared loss).
+    objective_history_ : list of float
+        Logistic objective after each Newton step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl import MultiTaskKernelClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(80, 2)
+    >>> task = np.repeat([0, 1], 40)
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> clf = MultiTaskKernelClassifier(loss="logistic", alpha=0.01)
+    >>> clf.fit(X, y, task=task).predict(X[:3], task=[0, 1, 1]).shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        **_MultiTaskKernelBase._parameter_constraints,
+        "loss": [StrOptions({"squared", "logistic"})],
+        "max_newton_iter": [Interval(Integral, 1, None, closed="left")],
+        "newton_tol": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, alpha=1.0, *, loss="squared", kernel="rbf", gamma=None,
+                 degree=3, coef0=1.0, kernel_params=None, task_matrix="mean",
+                 omega=0.5, task_graph=None, graph_epsilon=1.0,
+                 task_weighting="samples", fit_intercept=True, solver="auto",
+                 tol=1e-10, max_iter=1000, max_newton_iter=50, newton_tol=1e-8,
+                 task_column=None, device=None):
+        self.alpha = alpha
+        self.loss = loss
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.kernel_params = kernel_params
+        self.task_matrix = task_matrix
+        self.omega = omega
+        self.task_graph = task_graph
+        self.graph_epsilon = graph_epsilon
+        self.task_weighting = task_weighting
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.max_newton_iter = max_newton_iter
+        self.newton_tol = newton_tol
+        self.task_column = task_column
+        self.device = device
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, task=None, sample_weight=None):
+        """Fit all binary tasks jointly.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Class labels (two per task).
+        task : array-like of shape (n_samples,) or str, default=None
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        data = self._validate_data_for_fit(X, to_numpy(y) if y is not None else y,
+                                           task, sample_weight, y_numeric=False)
+        targets, self.classes_ = _encode_binary(np.asarray(data.targets))
+        xp = data.xp
+        data.targets = asarray_on(targets, xp, like=data.X)
+        problem = self._make_problem(data)
+        A = self._task_matrix(data.n_tasks, xp, like=data.X)
+        weights = problem.loss_weights(self.task_weighting)
+        self.objective_history_ = []
+        self.n_newton_iter_ = 0
+        if self.loss == "squared":
+            solution = problem.solve(A, self.alpha, weights=weights,
+                                     fit_intercept=self.fit_intercept,
+                                     consume_kernel=True)
+        else:
+            solution = self._fit_logistic(problem, A, weights)
+            problem.release_kernel()
+        self._store_solution(data, problem, A, solution)
+        return self
+
+    # ------------------------------------------------------------ logistic
+    def _training_scores(self, problem, solution):
+        """f + b at the training rows, and the squared RKHS norm of f."""
+        xp = problem.xp
+        KB = problem.kernel() @ solution.dual_coef
+        if problem.layout == "shared":
+            F = KB + solution.intercept[None, :]
+            norm2 = float(xp.sum(solution.coef * KB))
+            return F, norm2
+        E = one_hot(xp, problem.codes, problem.n_tasks, like=KB)
+        f = xp.sum(KB * E, axis=1)
+        norm2 = float(xp.sum(solution.coef * f))
+        return f + E @ solution.intercept, norm2
+
+    def _objective(self, xp, F, norm2, y, weights):
+        return float(xp.sum(weights * _log1pexp(xp, -y * F))) + self.alpha * norm2
+
+    def _fit_logistic(self, problem, A, weights):
+        xp = problem.xp
+        y = problem.targets
+        solution = problem.solve(A, self.alpha, weights=weights, targets=0.0 * y,
+                                 fit_intercept=self.fit_intercept)
+        F, norm2 = self._training_scores(problem, solution)
+        obj = self._objective(xp, F, norm2, y, weights)
+        for it in range(self.max_newton_iter):
+            p = _sigmoid(xp, F)
+            curv = xp.clip(p * (1.0 - p), 1e-10, None)
+            # Working response of the Newton step: F - grad / curvature.
+            z = F + y * _sigmoid(xp, -y * F) / curv
+            step = problem.solve(A, 2.0 * self.alpha, weights=weights * curv,
+                                 targets=z, fit_intercept=self.fit_intercept,
+                                 x0=solution.info.get("x"))
+            F_new, norm2_new = self._training_scores(problem, step)
+            obj_new = self._objective(xp, F_new, norm2_new, y, weights)
+            shrink = 1.0
+            # Damped step: the objective is convex in (B, b), so halving the
+            # step along the segment eventually decreases it.
+            while obj_new > obj and shrink > 1e-6:
+                shrink *= 0.5
+                step = _blend(xp, solution, step, shrink)
+                F_new, norm2_new = self._training_scores(problem, step)
+                obj_new = self._objective(xp, F_new, norm2_new, y, weights)
+            decrease = obj - obj_new
+            solution, F, obj = step, F_new, min(obj, obj_new)
+            self.objective_history_.append(obj)
+            self.n_newton_iter_ = it + 1
+            if decrease <= self.newton_tol * max(abs(obj), 1.0):
+                break
+        return solution
+
+    # -------------------------------------------------------------- predict
+    def decision_function(self, X, task=None):
+        """Signed scores; positive means ``classes_[1]``.
+
+        Returns
+        -------
+        scores : array of shape (n_samples, n_tasks) or (n_samples,)
+        """
+        F, input_xp = self._decision(X, task)
+        return self._to_caller(F, input_xp)
+
+    def predict(self, X, task=None):
+        """Predicted class labels (numpy array of the training labels)."""
+        scores = to_numpy(self.decision_function(X, task))
+        if isinstance(self.classes_, list):
+            if scores.ndim == 1:
+                raise ValueError(
+                    "This model was fitted on a 2-D y (one column per task); "
+                    "predict(X) without task returns every task."
+                )
+            return np.stack([c[(scores[:, t] > 0).astype(int)]
+                             for t, c in enumerate(self.classes_)], axis=1)
+        return self.classes_[(scores > 0).astype(int)]
+
+    def _has_proba(self):
+        return self.loss == "logistic"
+
+    @available_if(_has_proba)
+    def predict_proba(self, X, task=None):
+        """Class probabilities (logistic loss only).
+
+        Returns
+        -------
+        proba : array of shape (n_samples, 2) with ``task`` or a single task,
+            else (n_samples, n_tasks, 2).
+        """
+        scores = self.decision_function(X, task)
+        xp = get_namespace(scores)
+        p1 = _sigmoid(xp, scores)
+        return xp.stack([1.0 - p1, p1], axis=-1)
+
+    def score(self, X, y, task=None, sample_weight=None):
+        """Mean accuracy (2-D y: averaged over all entries)."""
+        from sklearn.metrics import accuracy_score
+
+        y_pred = self.predict(X, task=task)
+        y = np.asarray(to_numpy(y) if not hasattr(y, "iloc") else y)
+        if y.ndim == 2:
+            return float(np.mean(y_pred == y))
+        return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.target_tags.multi_output = True
+        return tags
+
+
+def _blend(xp, old, new, eta):
+    """The solution eta * new + (1 - eta) * old (linear in coefficients)."""
+    from ..solvers import Solution
+
+    mix = lambda a, b: eta * b + (1.0 - eta) * a  # noqa: E731
+    info = dict(new.info)
+    return Solution(mix(old.dual_coef, new.dual_coef), mix(old.intercept, new.intercept),
+                    mix(old.coef, new.coef), info)

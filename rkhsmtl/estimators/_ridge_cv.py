@@ -1,0 +1,255 @@
+"""Multi-task kernel ridge with built-in selection of alpha (and omega)."""
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.model_selection import KFold
+
+from ..model_selection import TaskStratifiedKFold
+from ..solvers import dense_eigen, masked_cg, sylvester
+from ..solvers._hadamard import one_hot, task_rows
+from ._base import _MultiTaskKernelBase, r2_multitask
+
+DEFAULT_OMEGAS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
+
+
+class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
+    r"""Multi-task kernel ridge that selects ``alpha`` (and ``omega``) itself.
+
+    * Shared inputs with a complete Y and ``cv=None``: exact leave-one-entry-out
+      errors for every candidate from ONE eigendecomposition of K, through the
+      diagonal of the hat matrix in the joint eigenbasis (O(n^2 T) per
+      candidate).
+    * Otherwise: K-fold cross-validation, task-stratified for heterogeneous
+      tasks (every task split across folds in the same proportion); within a
+      fold every alpha reuses one eigendecomposition of the fold's matrix.
+
+    The selection criterion is the loss-weighted mean squared error.
+
+    Parameters
+    ----------
+    alphas : array-like of float, default=np.logspace(-4, 2, 13)
+        Candidate regularization strengths.
+    omegas : array-like of float in [0, 1], default=None
+        Candidate couplings when ``task_matrix="mean"`` (None: 0, 0.25, 0.5,
+        0.75, 0.9, 1); ignored for other task matrices.
+    cv : int, cross-validation splitter or None, default=None
+        None: exact leave-one-out where available, else 5 folds.  For
+        heterogeneous tasks the splitter receives the task labels as
+        ``groups``.
+    kernel, gamma, degree, coef0, kernel_params, task_matrix, task_graph, graph_epsilon, task_weighting, fit_intercept, solver, tol, max_iter, task_column, device
+        As in :class:`MultiTaskKernelRidge`.
+
+    Attributes
+    ----------
+    alpha_ : float
+    omega_ : float or None
+    best_score_ : float
+        Negative mean squared error of the selected candidate.
+    cv_results_ : dict
+        ``alpha``, ``omega`` and ``mean_test_score`` arrays, one per candidate.
+    cv_method_ : {"loo", "kfold"}
+    dual_coef_, intercept_, task_matrix_, tasks_, n_tasks_, layout_, solver_, X_fit_
+        As in :class:`MultiTaskKernelRidge`, refitted with the selected values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl import MultiTaskKernelRidgeCV
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(40, 2)
+    >>> Y = np.c_[np.sin(X[:, 0]), np.sin(X[:, 0]) + 0.1 * X[:, 1]]
+    >>> model = MultiTaskKernelRidgeCV(alphas=[0.01, 0.1, 1.0]).fit(X, Y)
+    >>> model.alpha_ in (0.01, 0.1, 1.0)
+    True
+    """
+
+    _parameter_constraints = {
+        **{k: v for k, v in _MultiTaskKernelBase._parameter_constraints.items()
+           if k not in ("alpha", "omega")},
+        "alphas": ["array-like"],
+        "omegas": ["array-like", None],
+        "cv": ["cv_object"],
+    }
+
+    def __init__(self, alphas=tuple(np.logspace(-4, 2, 13)), *, omegas=None, cv=None,
+                 kernel="rbf", gamma=None, degree=3, coef0=1.0, kernel_params=None,
+                 task_matrix="mean", task_graph=None, graph_epsilon=1.0,
+                 task_weighting="samples", fit_intercept=True, solver="auto",
+                 tol=1e-10, max_iter=1000, task_column=None, device=None):
+        self.alphas = alphas
+        self.omegas = omegas
+        self.cv = cv
+        self.kernel = kernel
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.kernel_params = kernel_params
+        self.task_matrix = task_matrix
+        self.task_graph = task_graph
+        self.graph_epsilon = graph_epsilon
+        self.task_weighting = task_weighting
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.task_column = task_column
+        self.device = device
+
+    # The task-matrix helpers of the base class read self.omega.
+    omega = 0.5
+
+    def _candidates(self):
+        alphas = np.asarray(self.alphas, dtype=float).ravel()
+        if alphas.size == 0 or np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
+            raise ValueError(
+                "The 'alphas' parameter must be a non-empty list of finite values "
+                f">= 0; got {self.alphas!r}."
+            )
+        is_mean = isinstance(self.task_matrix, str) and self.task_matrix == "mean"
+        omegas = [None]
+        if is_mean:
+            omegas = np.asarray(DEFAULT_OMEGAS if self.omegas is None else self.omegas,
+                                dtype=float).ravel()
+            if omegas.size == 0 or np.any((omegas < 0) | (omegas > 1)):
+                raise ValueError(
+                    "The 'omegas' parameter must hold values in [0, 1]; got "
+                    f"{self.omegas!r}."
+                )
+        return alphas, list(omegas)
+
+    def _matrix_for(self, omega, n_tasks, xp, like):
+        self.omega = 0.5 if omega is None else float(omega)
+        try:
+            return self._task_matrix(n_tasks, xp, like)
+        finally:
+            del self.omega
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, task=None, sample_weight=None):
+        """Select the hyperparameters, then refit on all data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        task : array-like of shape (n_samples,) or str, default=None
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        alphas, omegas = self._candidates()
+        data = self._validate_data_for_fit(X, y, task, sample_weight)
+        problem = self._make_problem(data)
+        weights = problem.loss_weights(self.task_weighting)
+        xp = data.xp
+        matrices = [self._matrix_for(o, data.n_tasks, xp, data.X) for o in omegas]
+        use_loo = (self.cv is None and problem.layout == "shared"
+                   and problem.solver == "eigen"
+                   and problem.row_weights_only(weights)[0])
+        if use_loo:
+            scores = self._loo_scores(problem, weights, matrices, alphas)
+            self.cv_method_ = "loo"
+        else:
+            scores = self._kfold_scores(problem, weights, matrices, alphas)
+            self.cv_method_ = "kfold"
+        grid_o = np.repeat(np.asarray(omegas, dtype=object), len(alphas))
+        grid_a = np.tile(alphas, len(omegas))
+        best = int(np.nanargmax(scores))
+        self.cv_results_ = {"alpha": grid_a, "omega": grid_o,
+                            "mean_test_score": np.asarray(scores)}
+        self.alpha_, self.omega_ = float(grid_a[best]), grid_o[best]
+        self.best_score_ = float(scores[best])
+        A = matrices[best // len(alphas)]
+        solution = problem.solve(A, self.alpha_, weights=weights,
+                                 fit_intercept=self.fit_intercept, consume_kernel=True)
+        self._store_solution(data, problem, A, solution)
+        return self
+
+    def _loo_scores(self, problem, weights, matrices, alphas):
+        xp = problem.xp
+        row_w = problem.row_weights_only(weights)[1]
+        kfac = problem.kernel_eigen(row_w)
+        total = float(xp.sum(weights))
+        scores = []
+        for A in matrices:
+            tfac = sylvester.decompose_task_matrix(xp, A)
+            Y_rot = sylvester.rotate_targets(kfac, tfac, problem.targets)
+            for alpha in alphas:
+                r = sylvester.loo_residuals(kfac, tfac, problem.targets, alpha,
+                                            self.fit_intercept, Y_rot=Y_rot)
+                scores.append(-float(xp.sum(weights * r * r)) / total)
+        return scores
+
+    def _splits(self, problem):
+        n = problem.n_rows
+        if problem.layout == "heterogeneous":
+            cv = 5 if self.cv is None else self.cv
+            if isinstance(cv, (int, np.integer)):
+                cv = TaskStratifiedKFold(int(cv), shuffle=True, random_state=0)
+            return list(cv.split(np.zeros((n, 1)), None, groups=problem.codes))
+        cv = self.cv if self.cv is not None else 5
+        if isinstance(cv, (int, np.integer)):
+            cv = KFold(int(cv), shuffle=True, random_state=0)
+        return list(cv.split(np.zeros((n, 1))))
+
+    def _kfold_scores(self, problem, weights, matrices, alphas):
+        """K-fold errors; one decomposition per (fold, task matrix)."""
+        xp = problem.xp
+        K = problem.kernel()
+        errors = np.zeros(len(matrices) * len(alphas))
+        total = 0.0
+        for train, val in self._splits(problem):
+            tr = train if isinstance(K, np.ndarray) else xp.asarray(train)
+            va = val if isinstance(K, np.ndarray) else xp.asarray(val)
+            K_tr = xp.take(xp.take(K, tr, axis=0), tr, axis=1)
+            K_va = xp.take(xp.take(K, va, axis=0), tr, axis=1)
+            w_va = xp.take(weights, va, axis=0)
+            y_va = xp.take(problem.targets, va, axis=0)
+            total += float(xp.sum(w_va))
+            for m, A in enumerate(matrices):
+                preds = self._fold_predictions(problem, A, K_tr, K_va, tr, train,
+                                               val, weights, alphas)
+                for a, F in enumerate(preds):
+                    resid = xp.where(w_va > 0, y_va - F, xp.zeros_like(F))
+                    errors[m * len(alphas) + a] += float(xp.sum(w_va * resid * resid))
+        return list(-errors / total)
+
+    def _fold_predictions(self, problem, A, K_tr, K_va, tr, train, val, weights,
+                          alphas):
+        xp = problem.xp
+        w_tr = xp.take(weights, tr, axis=0)
+        y_tr = xp.take(problem.targets, tr, axis=0)
+        if problem.layout == "shared":
+            # Missing or zeroed entries: solve each alpha by masked PCG on the
+            # fold, reusing the fold's kernel eigendecomposition.
+            kfac = sylvester.decompose_kernel(xp, K_tr)
+            tfac = sylvester.decompose_task_matrix(xp, A)
+            out = []
+            for alpha in alphas:
+                C, b, info = masked_cg.solve(kfac, tfac, K_tr, A, y_tr, w_tr, alpha,
+                                             self.fit_intercept, x0=None, tol=self.tol,
+                                             max_iter=self.max_iter)
+                b = b if b is not None else xp.zeros((A.shape[0],), dtype=C.dtype)
+                out.append(K_va @ (C @ A) + b[None, :])
+            return out
+        codes_tr, codes_va = problem.codes[train], problem.codes[val]
+        E_tr = one_hot(xp, codes_tr, problem.n_tasks, like=y_tr)
+        E_va = one_hot(xp, codes_va, problem.n_tasks, like=y_tr)
+        fac = dense_eigen.decompose(xp, K_tr, A, codes_tr, E_tr, xp.sqrt(w_tr))
+        out = []
+        for c, b in dense_eigen.solve_path(fac, y_tr, alphas, self.fit_intercept):
+            b = b if b is not None else xp.zeros((A.shape[0],), dtype=c.dtype)
+            B = c[:, None] * task_rows(xp, A, codes_tr)
+            out.append(xp.sum((K_va @ B) * E_va, axis=1) + E_va @ b)
+        return out
+
+    def predict(self, X, task=None):
+        """Predict with the selected model (see MultiTaskKernelRidge.predict)."""
+        F, input_xp = self._decision(X, task)
+        return self._to_caller(F, input_xp)
+
+    def score(self, X, y, task=None, sample_weight=None):
+        """R^2 as in scikit-learn (2-D y: uniform average over tasks, NaN skipped)."""
+        return r2_multitask(y, self.predict(X, task=task), sample_weight)
+
