@@ -321,6 +321,11 @@ def validate_predict_data(estimator, X, task=None, *, reference, task_column=Non
         X moved to the fitted namespace, task codes (or None), and the
         namespace of the caller's X so results go back to the caller's device.
     """
+    if not _is_dataframe(X) and is_numpy(get_namespace(X)):
+        # Shape and finiteness errors come before feature-count errors, so a
+        # 1-D X gets "Reshape your data" and a NaN gets a NaN message.
+        check_array(X, dtype=None, ensure_all_finite=task_column is None,
+                    input_name="X")
     validate_data(estimator, X, skip_check_array=True, reset=False)
     X, task = _task_labels_from_arg(X, task)
     X, column_labels = split_task_column(X, task_column)

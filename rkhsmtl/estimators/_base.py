@@ -82,7 +82,8 @@ class _MultiTaskKernelBase(BaseEstimator):
         self.intercept_ = solution.intercept
         self._single_output = data.layout == "shared" and data.y_was_1d
         self._train_order = problem.order
-        self.n_iter_ = solution.info.get("n_iter")
+        # Direct solvers count as one iteration (scikit-learn convention).
+        self.n_iter_ = max(1, int(solution.info.get("n_iter") or 1))
 
     # ----------------------------------------------------------------- predict
     def _decision(self, X, task=None):

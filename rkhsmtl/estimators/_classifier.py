@@ -5,6 +5,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
 
 from .._backend import asarray_on, get_namespace, to_numpy
 from ..solvers._hadamard import one_hot
@@ -14,10 +15,12 @@ from ._base import _MultiTaskKernelBase
 def _encode_binary(Y_raw):
     """Labels -> (+1/-1 targets, classes) for a 1-D y or per column of 2-D y."""
     def encode(col, where):
+        check_classification_targets(col)
         classes = np.unique(col)
         if classes.size != 2:
             raise ValueError(
-                f"MultiTaskKernelClassifier handles binary tasks only; {where} has "
+                "Only binary classification is supported. MultiTaskKernelClassifier "
+                f"handles binary tasks; {where} has "
                 f"{classes.size} class(es) {classes.tolist()[:10]}. Use "
                 "sklearn.multiclass.OneVsRestClassifier for more classes, and give "
                 "every task both classes."
@@ -29,6 +32,10 @@ def _encode_binary(Y_raw):
         return y, classes
     cols, classes = zip(*(encode(Y_raw[:, t], f"task column {t}")
                           for t in range(Y_raw.shape[1])))
+    if all(np.array_equal(c, classes[0]) for c in classes):
+        # One label pair for every task: a single array, as scikit-learn's
+        # multilabel classifiers expose it.
+        return np.stack(cols, axis=1), classes[0]
     return np.stack(cols, axis=1), list(classes)
 
 
@@ -71,9 +78,10 @@ class MultiTaskKernelClassifier(ClassifierMixin, _MultiTaskKernelBase):
     Attributes
     ----------
     classes_ : ndarray of shape (2,) or list of such arrays
-        Class labels: one array for a 1-D y (with or without ``task``), one
-        array per task column for a 2-D Y (as scikit-learn's multi-output
-        classifiers).
+        Class labels, ``classes_[1]`` being the positive class.  One array
+        when every task has the same two labels (always the case for a 1-D
+        y); a list with one array per task column when the columns of a 2-D Y
+        use different labels.
     dual_coef_, intercept_, task_matrix_, tasks_, n_tasks_, layout_, solver_, X_fit_
         As in :class:`MultiTaskKernelRidge`.
     n_newton_iter_ : int
@@ -146,7 +154,13 @@ class MultiTaskKernelClassifier(ClassifierMixin, _MultiTaskKernelBase):
         """
         data = self._validate_data_for_fit(X, to_numpy(y) if y is not None else y,
                                            task, sample_weight, y_numeric=False)
-        targets, self.classes_ = _encode_binary(np.asarray(data.targets))
+        raw = np.asarray(data.targets)
+        if data.y_was_1d and raw.ndim == 2:
+            # A single task given as a 1-D y: one array of classes, as sklearn.
+            targets, self.classes_ = _encode_binary(raw[:, 0])
+            targets = targets[:, None]
+        else:
+            targets, self.classes_ = _encode_binary(raw)
         xp = data.xp
         data.targets = asarray_on(targets, xp, like=data.X)
         problem = self._make_problem(data)
@@ -231,8 +245,8 @@ class MultiTaskKernelClassifier(ClassifierMixin, _MultiTaskKernelBase):
         if isinstance(self.classes_, list):
             if scores.ndim == 1:
                 raise ValueError(
-                    "This model was fitted on a 2-D y (one column per task); "
-                    "predict(X) without task returns every task."
+                    "Tasks of this model have different label pairs (see "
+                    "classes_); call predict(X) without task to get every task."
                 )
             return np.stack([c[(scores[:, t] > 0).astype(int)]
                              for t, c in enumerate(self.classes_)], axis=1)
@@ -247,13 +261,18 @@ class MultiTaskKernelClassifier(ClassifierMixin, _MultiTaskKernelBase):
 
         Returns
         -------
-        proba : array of shape (n_samples, 2) with ``task`` or a single task,
-            else (n_samples, n_tasks, 2).
+        proba : array of shape (n_samples, 2) or (n_samples, n_tasks)
+            (n_samples, 2) with ``task`` or for a single task.  Without
+            ``task`` on a multi-task model, the probability of the positive
+            class (``classes_[1]``) of every task, as scikit-learn's multilabel
+            classifiers (e.g. MLPClassifier) return it.
         """
         scores = self.decision_function(X, task)
         xp = get_namespace(scores)
         p1 = _sigmoid(xp, scores)
-        return xp.stack([1.0 - p1, p1], axis=-1)
+        if p1.ndim == 1:
+            return xp.stack([1.0 - p1, p1], axis=1)
+        return p1
 
     def score(self, X, y, task=None, sample_weight=None):
         """Mean accuracy (2-D y: averaged over all entries)."""

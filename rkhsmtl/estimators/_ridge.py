@@ -89,8 +89,8 @@ class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):
         The solver actually used.
     X_fit_ : array
         Training inputs (task-sorted for heterogeneous data).
-    n_iter_ : int or None
-        CG iterations (None for direct solvers).
+    n_iter_ : int
+        CG iterations (1 for the direct solvers).
     n_features_in_ : int
 
     Examples
