@@ -173,8 +173,9 @@ def _check_min_samples(counts, tasks, what="sample"):
     small = np.flatnonzero(counts < 2)
     if small.size:
         t = small[0]
+        label = tasks[t].item() if hasattr(tasks[t], "item") else tasks[t]
         raise ValueError(
-            f"Task {tasks[t]!r} has {int(counts[t])} {what}(s); every task needs at "
+            f"Task {label!r} has {int(counts[t])} {what}(s); every task needs at "
             "least 2 (n_samples = 1 cannot fit a task and its intercept). Remove "
             "the task or merge it with a related one."
         )
@@ -259,7 +260,7 @@ def validate_fit_data(estimator, X, y, task=None, sample_weight=None, *,
                  else np.arange(Y.shape[1]))
         for t in np.flatnonzero(counts == 0):
             raise ValueError(
-                f"Task {tasks[t]!r} (column {t} of y) has no observed value; drop "
+                f"Task {tasks[t].item()!r} (column {t} of y) has no observed value; drop "
                 "the column or give it data."
             )
         _check_min_samples(counts, tasks)
