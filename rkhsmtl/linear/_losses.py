@@ -1,0 +1,138 @@
+r"""Multi-task data-fitting terms: value and gradient w.r.t. ``(W, b)``.
+
+Two layouts (see :mod:`rkhsmtl._validation`):
+
+* shared inputs: ``X`` (n, d), ``Y`` (n, T), NaN entries of ``Y`` are missing
+  and carry zero weight;
+* heterogeneous: ``X`` (N, d), ``y`` (N,), one task code per row.
+
+Scaling (``task_weighting``).  Each observation ``i`` of task ``t`` gets the
+weight ``a_i`` in
+
+.. math:: L(W, b) = \sum_t \sum_{i \in t} a_i\, \ell(y_i, x_i^\top w_t + b_t)
+
+* ``"samples"``: ``a_i = T s_i / \sum_j s_j`` (one pooled average over all
+  observations, times ``T``);
+* ``"uniform"``: ``a_i = s_i / \sum_{j \in t} s_j`` (every task's loss is
+  averaged over its own observations, as in matMTL).
+
+``s_i`` is the sample weight (1 by default).  Both coincide when the tasks
+have equally many observations; then ``L`` is the sum of the per-task mean
+losses, which is how scikit-learn scales ``Lasso`` and ``MultiTaskLasso``.
+
+Losses: ``"squared"`` is ``(y - f)^2 / 2``; ``"logistic"`` is
+``log(1 + exp(-y f))`` with ``y`` in ``{-1, +1}``.  numpy only.
+"""
+import numpy as np
+from scipy.special import expit
+
+LOSSES = ("squared", "logistic")
+
+
+def _pointwise(loss, y, f):
+    """Loss values and derivatives w.r.t. the prediction ``f``."""
+    if loss == "squared":
+        r = f - y
+        return 0.5 * r * r, r
+    z = -y * f
+    # logaddexp(0, z) = log(1 + exp(z)) without overflow.
+    return np.logaddexp(0.0, z), -y * expit(z)
+
+
+class MultiTaskDatafit:
+    """Loss of a linear multi-task model on fixed data.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+    targets : ndarray
+        ``Y`` (n, T) with NaN for missing (shared) or ``y`` (N,)
+        (heterogeneous); for ``"logistic"`` values in ``{-1, +1}``.
+    task_codes : ndarray of shape (N,) or None
+        None selects the shared layout.
+    n_tasks : int
+    loss : {"squared", "logistic"}
+    sample_weight : ndarray of shape (n_rows,) or None
+    task_weighting : {"samples", "uniform"}
+    """
+
+    def __init__(self, X, targets, task_codes, n_tasks, loss="squared",
+                 sample_weight=None, task_weighting="samples"):
+        self.loss = loss
+        self.n_tasks = n_tasks
+        self.shared = task_codes is None
+        X = np.asarray(X, dtype=np.float64)
+        self.n_features = X.shape[1]
+        sw = None if sample_weight is None else np.asarray(sample_weight, np.float64)
+        if self.shared:
+            Y = np.asarray(targets, dtype=np.float64)
+            observed = ~np.isnan(Y)
+            A = observed * (1.0 if sw is None else sw[:, None])
+            self.X = X
+            self.Y = np.where(observed, Y, 0.0)
+            self._complete = bool(observed.all()) and sw is None
+        else:
+            codes = np.asarray(task_codes)
+            # Rows sorted by task so that each task is one contiguous block.
+            order = np.argsort(codes, kind="stable")
+            self.X = X[order]
+            self.Y = np.asarray(targets, dtype=np.float64)[order]
+            self.codes = codes[order]
+            bounds = np.searchsorted(self.codes, np.arange(n_tasks + 1))
+            self.slices = [slice(bounds[t], bounds[t + 1]) for t in range(n_tasks)]
+            A = np.ones(len(codes)) if sw is None else sw[order]
+        self.A = self._scale(A, task_weighting)
+
+    def _scale(self, A, task_weighting):
+        if self.shared:
+            per_task = A.sum(axis=0)
+        else:
+            per_task = np.array([A[s].sum() for s in self.slices])
+        if np.any(per_task <= 0):
+            raise ValueError("Every task needs observations with positive weight.")
+        if task_weighting == "uniform":
+            factor = 1.0 / per_task
+        else:
+            factor = np.full(self.n_tasks, self.n_tasks / per_task.sum())
+        if self.shared:
+            return A * factor
+        return A * factor[self.codes]
+
+    def predict(self, W, b):
+        if self.shared:
+            return self.X @ W + b
+        F = np.empty(self.X.shape[0])
+        for t, s in enumerate(self.slices):
+            F[s] = self.X[s] @ W[:, t] + b[t]
+        return F
+
+    def value(self, W, b):
+        vals, _ = _pointwise(self.loss, self.Y, self.predict(W, b))
+        return float(np.sum(self.A * vals))
+
+    def value_and_grad(self, W, b):
+        """Return ``(L, dL/dW (d, T), dL/db (T,))``."""
+        vals, deriv = _pointwise(self.loss, self.Y, self.predict(W, b))
+        R = self.A * deriv
+        value = float(np.sum(self.A * vals))
+        if self.shared:
+            return value, self.X.T @ R, R.sum(axis=0)
+        gW = np.empty((self.n_features, self.n_tasks))
+        gb = np.empty(self.n_tasks)
+        for t, s in enumerate(self.slices):
+            gW[:, t] = self.X[s].T @ R[s]
+            gb[t] = R[s].sum()
+        return value, gW, gb
+
+    def intercept_only(self):
+        """Minimizer over ``b`` with ``W = 0`` (the start of a path)."""
+        if self.shared:
+            w = self.A.sum(axis=0)
+            m = (self.A * self.Y).sum(axis=0) / w
+        else:
+            m = np.array([np.average(self.Y[s], weights=self.A[s]) for s in self.slices])
+        if self.loss == "squared":
+            return m
+        # Logistic: b = logit of the weighted positive rate; m = 2 p - 1.
+        p = np.clip(0.5 * (m + 1.0), 1e-12, 1 - 1e-12)
+        return np.log(p / (1.0 - p))

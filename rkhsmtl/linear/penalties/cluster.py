@@ -1,0 +1,106 @@
+"""Clustered MTL, convex relaxation (MALSAR CMTL; ALGORITHMS.md section 4b).
+
+The variable is ``[W; M]`` (n_features + n_tasks, n_tasks).  The coupling term
+``c tr(W (eta I + M)^{-1} W^T)`` is smooth and jointly convex in (W, M) (a
+matrix-fractional function); the prox is the projection of ``M`` onto
+``{0 <= M <= I, tr M = k}``.
+"""
+import numpy as np
+
+from ._base import Penalty
+
+
+def project_eigenvalues(values, k, tol=1e-12, max_iter=200):
+    """Euclidean projection of ``values`` onto ``{0 <= m_i <= 1, sum m_i = k}``.
+
+    The projection is ``clip(values - theta, 0, 1)`` for the scalar ``theta``
+    that makes the sum equal ``k``; the sum is monotone in ``theta`` so a
+    bisection finds it (MALSAR's ``bsa_ihb`` solves the same 1-D problem).
+    """
+    lo, hi = values.min() - 1.0, values.max()
+    for _ in range(max_iter):
+        theta = 0.5 * (lo + hi)
+        total = np.clip(values - theta, 0.0, 1.0).sum()
+        if abs(total - k) <= tol:
+            break
+        if total > k:
+            lo = theta
+        else:
+            hi = theta
+    return np.clip(values - theta, 0.0, 1.0)
+
+
+def project_cluster_set(M, k):
+    """Projection of a (symmetrized) ``M`` onto ``{0 <= M <= I, tr M = k}``."""
+    S = 0.5 * (M + M.T)
+    w, U = np.linalg.eigh(S)
+    return (U * project_eigenvalues(w, k)) @ U.T
+
+
+class Cluster(Penalty):
+    r"""Convex clustered MTL with ``k`` clusters.
+
+    .. math::
+        \Omega(W, M) = c\, \mathrm{tr}\big(W (\eta I + M)^{-1} W^\top\big),
+        \quad c = \rho_1 \eta (1 + \eta),\ \eta = \rho_2 / \rho_1,
+        \quad 0 \preceq M \preceq I,\ \mathrm{tr} M = k
+
+    with ``rho1 = lambda1`` and ``rho2 = lambda3``.  ``M`` relaxes ``F F^T``
+    for a cluster-assignment matrix ``F``.
+    """
+
+    name = "cluster"
+
+    def __init__(self, lambda1, lambda3, n_clusters, n_features, n_tasks):
+        self.lambda1 = lambda1
+        self.lambda3 = lambda3
+        self.n_clusters = n_clusters
+        self.n_features = n_features
+        self.n_tasks = n_tasks
+        self.eta = lambda3 / lambda1
+        self.c = lambda1 * self.eta * (1.0 + self.eta)
+
+    def variable_shape(self, n_features, n_tasks):
+        return (n_features + n_tasks, n_tasks)
+
+    def init(self, W):
+        W = np.asarray(W, dtype=np.float64)
+        if W.shape[0] == self.n_features + self.n_tasks:
+            return W.copy()
+        # MALSAR's start: M0 = (k / T) I, the centre of the feasible set.
+        M0 = np.eye(self.n_tasks) * (self.n_clusters / self.n_tasks)
+        return np.vstack([W, M0])
+
+    def coef(self, V):
+        return V[: self.n_features]
+
+    def coef_adjoint(self, G):
+        return np.vstack([G, np.zeros((self.n_tasks, self.n_tasks))])
+
+    def smooth(self, V):
+        W, M = V[: self.n_features], V[self.n_features:]
+        A = self.eta * np.eye(self.n_tasks) + 0.5 * (M + M.T)
+        # Momentum can carry M slightly outside the feasible set; outside the
+        # domain (eta I + M not positive definite) the term is +inf and the
+        # solver falls back to a plain projected-gradient step.
+        try:
+            np.linalg.cholesky(A)
+        except np.linalg.LinAlgError:
+            return np.inf, None
+        Ainv = np.linalg.inv(A)
+        Ainv = 0.5 * (Ainv + Ainv.T)
+        WA = W @ Ainv
+        value = self.c * float(np.sum(WA * W))
+        grad_M = -self.c * (WA.T @ WA)
+        return value, np.vstack([2.0 * self.c * WA, grad_M])
+
+    def value(self, V):
+        return 0.0
+
+    def prox(self, V, step):
+        out = V.copy()
+        out[self.n_features:] = project_cluster_set(V[self.n_features:], self.n_clusters)
+        return out
+
+    def components(self, V):
+        return {"W": V[: self.n_features].copy(), "M": V[self.n_features:].copy()}

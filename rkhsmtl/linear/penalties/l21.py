@@ -1,0 +1,28 @@
+"""Joint feature selection: the l2,1 norm over the rows of ``W``."""
+import numpy as np
+
+from ._base import Penalty, group_soft_threshold
+
+
+class L21(Penalty):
+    r"""``lambda1 * sum_j ||W[j, :]||_2`` (MALSAR ``Least_L21``, RMTL ``L21``).
+
+    .. math:: \Omega(W) = \lambda_1 \sum_{j=1}^{d} \lVert W_{j,:} \rVert_2
+
+    A feature is either used by all tasks or by none.
+    """
+
+    name = "l21"
+
+    def __init__(self, lambda1):
+        self.lambda1 = lambda1
+
+    def value(self, W):
+        return self.lambda1 * float(np.linalg.norm(W, axis=1).sum())
+
+    def prox(self, W, step):
+        return group_soft_threshold(W, step * self.lambda1, axis=1)
+
+    def lambda_max(self, G):
+        # Optimality of W = 0: every row of the gradient inside the unit ball.
+        return float(np.linalg.norm(G, axis=1).max())

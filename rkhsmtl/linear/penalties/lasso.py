@@ -1,0 +1,25 @@
+"""Independent sparsity: the entrywise l1 norm of ``W``."""
+import numpy as np
+
+from ._base import Penalty, soft_threshold
+
+
+class Lasso(Penalty):
+    r"""``lambda1 * ||W||_1`` (MALSAR ``Least_Lasso``, RMTL ``Lasso``).
+
+    .. math:: \Omega(W) = \lambda_1 \sum_{j,t} |W_{jt}|
+    """
+
+    name = "lasso"
+
+    def __init__(self, lambda1):
+        self.lambda1 = lambda1
+
+    def value(self, W):
+        return self.lambda1 * float(np.abs(W).sum())
+
+    def prox(self, W, step):
+        return soft_threshold(W, step * self.lambda1)
+
+    def lambda_max(self, G):
+        return float(np.abs(G).max())

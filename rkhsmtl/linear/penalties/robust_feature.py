@@ -1,0 +1,32 @@
+"""Robust multi-task feature learning (rMTFL, Gong, Ye, Zhang 2012):
+W = P + Q, l2,1 over rows of P (shared features) + l2,1 over columns of Q
+(outlier tasks)."""
+import numpy as np
+
+from ._base import PairPenalty, group_soft_threshold
+
+
+class RobustFeature(PairPenalty):
+    r"""``lambda1 ||P||_{2,1} + lambda3 ||Q^T||_{2,1}`` with ``W = P + Q``.
+
+    .. math::
+        \Omega(P, Q) = \lambda_1 \sum_j \lVert P_{j,:} \rVert_2
+                     + \lambda_3 \sum_t \lVert Q_{:,t} \rVert_2
+    """
+
+    name = "robust_feature"
+
+    def __init__(self, lambda1, lambda3):
+        self.lambda1 = lambda1
+        self.lambda3 = lambda3
+
+    def value(self, V):
+        return (self.lambda1 * float(np.linalg.norm(V[0], axis=1).sum())
+                + self.lambda3 * float(np.linalg.norm(V[1], axis=0).sum()))
+
+    def prox(self, V, step):
+        return np.stack([group_soft_threshold(V[0], step * self.lambda1, axis=1),
+                         group_soft_threshold(V[1], step * self.lambda3, axis=0)])
+
+    def lambda_max(self, G):
+        return float(np.linalg.norm(G, axis=1).max())

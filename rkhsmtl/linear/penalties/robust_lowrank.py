@@ -1,0 +1,32 @@
+"""Robust low-rank MTL (RMTL, Chen, Zhou, Ye 2011): W = P + Q with a nuclear
+norm on P (shared low-rank structure) and an l2,1 norm over the columns of Q
+(outlier tasks)."""
+import numpy as np
+
+from ._base import PairPenalty, group_soft_threshold, singular_value_threshold
+
+
+class RobustLowRank(PairPenalty):
+    r"""``lambda1 ||P||_* + lambda3 ||Q^T||_{2,1}`` with ``W = P + Q``.
+
+    .. math::
+        \Omega(P, Q) = \lambda_1 \lVert P \rVert_*
+                     + \lambda_3 \sum_t \lVert Q_{:,t} \rVert_2
+    """
+
+    name = "robust_lowrank"
+
+    def __init__(self, lambda1, lambda3):
+        self.lambda1 = lambda1
+        self.lambda3 = lambda3
+
+    def value(self, V):
+        return (self.lambda1 * float(np.linalg.svd(V[0], compute_uv=False).sum())
+                + self.lambda3 * float(np.linalg.norm(V[1], axis=0).sum()))
+
+    def prox(self, V, step):
+        return np.stack([singular_value_threshold(V[0], step * self.lambda1)[0],
+                         group_soft_threshold(V[1], step * self.lambda3, axis=0)])
+
+    def lambda_max(self, G):
+        return float(np.linalg.norm(G, 2))

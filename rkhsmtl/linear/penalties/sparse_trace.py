@@ -1,0 +1,30 @@
+"""Sparse + low rank (MALSAR ``Least_SparseTrace`` style): W = P + Q with an
+entrywise l1 norm on P and a nuclear norm on Q."""
+import numpy as np
+
+from ._base import PairPenalty, singular_value_threshold, soft_threshold
+
+
+class SparseTrace(PairPenalty):
+    r"""``lambda1 ||P||_1 + lambda3 ||Q||_*`` with ``W = P + Q``.
+
+    .. math::
+        \Omega(P, Q) = \lambda_1 \sum_{j,t} |P_{jt}| + \lambda_3 \lVert Q \rVert_*
+    """
+
+    name = "sparse_trace"
+
+    def __init__(self, lambda1, lambda3):
+        self.lambda1 = lambda1
+        self.lambda3 = lambda3
+
+    def value(self, V):
+        return (self.lambda1 * float(np.abs(V[0]).sum())
+                + self.lambda3 * float(np.linalg.svd(V[1], compute_uv=False).sum()))
+
+    def prox(self, V, step):
+        return np.stack([soft_threshold(V[0], step * self.lambda1),
+                         singular_value_threshold(V[1], step * self.lambda3)[0]])
+
+    def lambda_max(self, G):
+        return float(np.abs(G).max())

@@ -1,0 +1,26 @@
+"""Low rank: the nuclear (trace) norm of ``W``, prox = singular value thresholding."""
+import numpy as np
+
+from ._base import Penalty, singular_value_threshold
+
+
+class Trace(Penalty):
+    r"""``lambda1 * ||W||_*`` (MALSAR ``Least_Trace``, RMTL ``Trace``).
+
+    .. math:: \Omega(W) = \lambda_1 \sum_k \sigma_k(W)
+    """
+
+    name = "trace"
+
+    def __init__(self, lambda1):
+        self.lambda1 = lambda1
+
+    def value(self, W):
+        return self.lambda1 * float(np.linalg.svd(W, compute_uv=False).sum())
+
+    def prox(self, W, step):
+        return singular_value_threshold(W, step * self.lambda1)[0]
+
+    def lambda_max(self, G):
+        # The dual norm of the nuclear norm is the spectral norm.
+        return float(np.linalg.norm(G, 2))
