@@ -60,8 +60,9 @@ class _MultiTaskKernelBase(BaseEstimator):
             self, X, y, task, sample_weight, task_column=self.task_column,
             device=self.device, precomputed=self._precomputed, y_numeric=y_numeric)
 
-    def _task_matrix(self, n_tasks, xp, like):
-        A = resolve_task_matrix(self.task_matrix, n_tasks, omega=self.omega,
+    def _task_matrix(self, n_tasks, xp, like, omega=None):
+        omega = self.omega if omega is None else omega
+        A = resolve_task_matrix(self.task_matrix, n_tasks, omega=omega,
                                 task_graph=self.task_graph,
                                 graph_epsilon=self.graph_epsilon)
         return asarray_on(A, xp, like=like)
@@ -108,9 +109,6 @@ class _MultiTaskKernelBase(BaseEstimator):
 
     def _to_caller(self, F, input_xp):
         return asarray_on(F, input_xp)
-
-    def _more_tags(self):  # pragma: no cover - old sklearn
-        return {}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

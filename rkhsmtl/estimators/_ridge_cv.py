@@ -94,9 +94,6 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
         self.task_column = task_column
         self.device = device
 
-    # The task-matrix helpers of the base class read self.omega.
-    omega = 0.5
-
     def _candidates(self):
         alphas = np.asarray(self.alphas, dtype=float).ravel()
         if alphas.size == 0 or np.any(alphas < 0) or not np.all(np.isfinite(alphas)):
@@ -117,11 +114,8 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
         return alphas, list(omegas)
 
     def _matrix_for(self, omega, n_tasks, xp, like):
-        self.omega = 0.5 if omega is None else float(omega)
-        try:
-            return self._task_matrix(n_tasks, xp, like)
-        finally:
-            del self.omega
+        return self._task_matrix(n_tasks, xp, like,
+                                 omega=0.5 if omega is None else float(omega))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, task=None, sample_weight=None):

@@ -41,13 +41,23 @@ def hadamard_in_place(xp, K, A, codes):
 
 
 def hadamard_matvec(xp, K, A_rows, E, v):
-    """(K o E A E^T) v without forming the Hadamard product."""
+    """(K o E A E^T) v without forming the Hadamard product (K an array)."""
     return xp.sum((K @ (v[:, None] * E)) * A_rows, axis=1)
 
 
 def hadamard_matvec_op(xp, kop, A_rows, E, v):
     """Same as :func:`hadamard_matvec` with K given as a KernelOperator."""
-    return xp.sum(kop.matmat(v[:, None] * E) * A_rows, axis=1)
+    return hadamard_matvec(xp, _Matmat(kop), A_rows, E, v)
+
+
+class _Matmat:
+    """Adapter so ``K @ V`` calls ``kop.matmat(V)``."""
+
+    def __init__(self, kop):
+        self.kop = kop
+
+    def __matmul__(self, V):
+        return self.kop.matmat(V)
 
 
 def per_task_sums(xp, E, v):
