@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from rkhsmtl.neural import HardSharingNetClassifier, HardSharingNetRegressor
-from rkhsmtl.neural import _balancing, _estimators
+from rkhsmtl.neural import _balancing, _base, _classifier, _regressor
 from rkhsmtl.neural._balancing import _objective_and_gradient, flatten, pcgrad_combine
 from rkhsmtl.neural._network import NetworkSpec, init_params
 
@@ -284,6 +284,6 @@ def test_invalid_parameters(shared_data, params, match):
 
 
 def test_docstring_examples():
-    for module in (_estimators, _balancing):
+    for module in (_base, _regressor, _classifier, _balancing):
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.failed == 0

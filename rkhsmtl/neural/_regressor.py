@@ -1,0 +1,80 @@
+"""Multi-task regression network (squared-loss heads)."""
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+
+from .._backend import to_numpy
+from ._base import _OBJECTIVE, _PARAMETERS, _BaseHardSharingNet
+from ._optim import long_to_wide
+
+
+class HardSharingNetRegressor(RegressorMixin, _BaseHardSharingNet):
+    __doc__ = r"""Multi-task regression network with a shared trunk and per-task heads.
+
+    Minimises the squared loss :math:`\ell(z, y) = (z - y)^2 / 2` with Adam:
+""" + _OBJECTIVE + _PARAMETERS + """
+
+    See Also
+    --------
+    HardSharingNetClassifier : The same network with logistic-loss heads.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.neural import HardSharingNetRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(120, 3))
+    >>> Y = np.sin(X[:, :1]) + [[0.0, 0.5, -0.5]] + 0.1 * rng.normal(size=(120, 3))
+    >>> model = HardSharingNetRegressor(max_epochs=50, random_state=0).fit(X, Y)
+    >>> model.predict(X).shape
+    (120, 3)
+    >>> model.predict(X[:4], task=[0, 1, 2, 2]).shape
+    (4,)
+    """
+
+    _kind = "regression"
+
+    def fit(self, X, y, task=None, sample_weight=None):
+        """Fit on ``(X, Y)`` with shared inputs or ``(X, y, task)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Targets; NaN entries of a 2-D ``Y`` are missing and masked out.
+        task : array-like of shape (n_samples,) or str, default=None
+            Task label of each row (heterogeneous inputs), or the name of the
+            DataFrame column holding it.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : HardSharingNetRegressor
+        """
+        return self._fit(X, y, task, sample_weight, y_numeric=True)
+
+    def _encode_targets(self, data):
+        if data.layout == "shared":
+            return np.asarray(to_numpy(data.targets), dtype=np.float64)
+        return long_to_wide(np.asarray(to_numpy(data.targets), dtype=np.float64),
+                             data.task_codes, data.n_tasks)
+
+    def predict(self, X, task=None):
+        """Predictions of shape (n_samples, n_tasks), or (n_samples,) with ``task``.
+
+        A model fitted on a 1-D ``y`` without ``task`` returns (n_samples,).
+        """
+        return self._to_caller(*self._decision(X, task))
+
+    def score(self, X, y, task=None, sample_weight=None):
+        """R²; for a 2-D ``Y`` the uniform average over tasks, NaN ignored."""
+        pred = self.predict(X, task)
+        y = np.asarray(to_numpy(y), dtype=np.float64)
+        if y.ndim == 1 or pred.ndim == 1:
+            return r2_score(y.reshape(pred.shape), pred, sample_weight=sample_weight)
+        scores = []
+        for t in range(y.shape[1]):
+            keep = ~np.isnan(y[:, t])
+            w = None if sample_weight is None else np.asarray(sample_weight)[keep]
+            scores.append(r2_score(y[keep, t], pred[keep, t], sample_weight=w))
+        return float(np.mean(scores))
