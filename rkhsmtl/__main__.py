@@ -1,0 +1,7 @@
+"""``python -m rkhsmtl compare ...``: the same command as the ``rkhsmtl`` script."""
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

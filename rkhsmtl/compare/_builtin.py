@@ -1,0 +1,106 @@
+"""The methods that ship with ``rkhsmtl compare``.
+
+Every factory receives a :class:`~rkhsmtl.compare.MethodContext` and returns
+an unfitted estimator.  Hyperparameters are either the published fixed values
+of the data set's protocol (``context.fixed(name)``, e.g. School in
+docs/results.md) or chosen by a small internal cross-validation that stays
+cheap: :class:`~rkhsmtl.MultiTaskKernelRidgeCV` (one eigendecomposition per
+fold and task matrix for the whole alpha path) for regression, a small
+task-stratified grid for classification, both on at most ``_MAX_SELECT_ROWS``
+rows of the training split.
+"""
+import numpy as np
+
+from .. import MultiTaskKernelClassifier, MultiTaskKernelRidge, MultiTaskKernelRidgeCV
+from ._registry import register_method
+from ._selection import SelectOnSubsample, TaskGridSearch
+
+_MAX_SELECT_ROWS = 2000
+_ALPHAS = tuple(np.logspace(-3, 2, 6))
+_OMEGAS = (0.25, 0.5, 0.75, 0.9)
+_CLASSIFIER_ALPHAS = (1e-3, 1e-2, 1e-1, 1.0)
+
+
+def _kernel_method(context, name, task_matrix):
+    """Fixed-structure kernel model: published values, or a small selection."""
+    common = context.kernel_params
+    fixed = context.fixed(name)
+    is_mean = task_matrix == "mean"
+    if context.problem_type == "classification":
+        model = MultiTaskKernelClassifier(task_matrix=task_matrix, **common)
+        if fixed is not None:
+            return model.set_params(**fixed)
+        grid = {"alpha": list(_CLASSIFIER_ALPHAS)}
+        if is_mean:
+            grid["omega"] = list(_OMEGAS)
+        return TaskGridSearch(model, grid, cv=3, random_state=context.random_state)
+    model = MultiTaskKernelRidge(task_matrix=task_matrix, **common)
+    if fixed is not None:
+        return model.set_params(**fixed)
+    selector = MultiTaskKernelRidgeCV(alphas=_ALPHAS, omegas=_OMEGAS if is_mean else None,
+                                      task_matrix=task_matrix, cv=3, **common)
+    return SelectOnSubsample(selector, model, max_rows=_MAX_SELECT_ROWS,
+                             random_state=context.random_state)
+
+
+@register_method("independent", description="kernel ridge / classifier per task "
+                 "(task matrix I); alpha by 3-fold task-stratified CV")
+def _independent(context):
+    return _kernel_method(context, "independent", "independent")
+
+
+@register_method("pooled", description="one kernel model for all tasks (task matrix "
+                 "11ᵀ); alpha by 3-fold task-stratified CV")
+def _pooled(context):
+    return _kernel_method(context, "pooled", "pooled")
+
+
+@register_method("mean", description="mean-regularized kernel MTL ((1-ω)I + ω11ᵀ/T); "
+                 "alpha and ω by 3-fold task-stratified CV")
+def _mean(context):
+    return _kernel_method(context, "mean", "mean")
+
+
+@register_method("mean-cv", problem_types=("regression",),
+                 description="MultiTaskKernelRidgeCV: alpha (13 values) and ω (6 values) "
+                 "re-selected on every training split")
+def _mean_cv(context):
+    common = context.kernel_params
+    large = context.n_train_rows > _MAX_SELECT_ROWS
+    selector = MultiTaskKernelRidgeCV(task_matrix="mean", cv=3 if large else None,
+                                      **common)
+    return SelectOnSubsample(selector, MultiTaskKernelRidge(task_matrix="mean", **common),
+                             max_rows=_MAX_SELECT_ROWS, random_state=context.random_state)
+
+
+@register_method("neural", description="hard-parameter-sharing network (shared trunk "
+                 "of 64 units, one head per task; Adam, early stopping)")
+def _neural(context):
+    # Imported here: the network code is only needed when the method runs.
+    from ..neural import HardSharingNetClassifier, HardSharingNetRegressor
+
+    cls = (HardSharingNetRegressor if context.problem_type == "regression"
+           else HardSharingNetClassifier)
+    params = dict(hidden_layer_sizes=(64,), max_epochs=300, n_iter_no_change=20,
+                  random_state=context.random_state)
+    params.update(context.fixed("neural") or {})
+    return cls(**params)
+
+
+# ---------------------------------------------------------------------------
+# Methods under development register here.
+#
+# Learned task structure (issue 3) and distribution matching (issue 4): add
+# one factory per estimator below, importing the estimator INSIDE the factory
+# so that a missing module skips the method with a note instead of breaking
+# the command, e.g.
+#
+#   @register_method("trace", learns_task_matrix=True,
+#                    description="task matrix learned with a trace-norm penalty")
+#   def _trace(context):
+#       from ..tasks import LearnedTaskKernelRidge   # ImportError -> skipped
+#       return LearnedTaskKernelRidge(structure="trace", **context.kernel_params)
+#
+# ``learns_task_matrix=True`` makes the command draw the fitted
+# ``task_matrix_`` as a heatmap.
+# ---------------------------------------------------------------------------

@@ -1,0 +1,194 @@
+"""Registry of the methods that ``rkhsmtl compare`` can run.
+
+A method is a name plus a *factory*: a callable that receives a
+:class:`MethodContext` (what is known about the data set before any split is
+drawn) and returns an unfitted estimator with ``fit(X, y, task=...)`` and
+``predict(X, task=...)``.  The command's core only talks to this registry, so
+a new method plugs in with one :func:`register_method` call and no edit of the
+command itself.
+"""
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional, Tuple
+
+PROBLEM_TYPES = ("regression", "classification")
+
+
+@dataclass(frozen=True)
+class MethodContext:
+    """What a method factory knows about the data set.
+
+    Attributes
+    ----------
+    dataset : str
+        Short name of the data set (``"synthetic"``, ``"school"``, a file name).
+    problem_type : {"regression", "classification"}
+    n_tasks : int
+    n_features : int
+        Number of input features (task column excluded).
+    n_train_rows : int
+        Training rows of one split (a size hint for cheap selection).
+    random_state : int
+        Seed for the estimator's own randomness.
+    hyperparameters : mapping
+        Published fixed hyperparameters of the data set's protocol, keyed by
+        method name (empty when the methods should select their own), plus
+        ``"kernel"``: keyword arguments shared by the kernel methods
+        (e.g. ``{"kernel": "rbf", "gamma": 0.02}`` for School).
+    """
+
+    dataset: str
+    problem_type: str
+    n_tasks: int
+    n_features: int
+    n_train_rows: int
+    random_state: int = 0
+    hyperparameters: Mapping[str, Any] = field(default_factory=dict)
+
+    def fixed(self, method):
+        """Fixed hyperparameters published for ``method`` (None: select them)."""
+        value = self.hyperparameters.get(method)
+        return None if value is None else dict(value)
+
+    @property
+    def kernel_params(self):
+        """Keyword arguments shared by the kernel methods of this data set."""
+        return dict(self.hyperparameters.get("kernel", {}))
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One registered method (see :func:`register_method`)."""
+
+    name: str
+    factory: Callable[[MethodContext], Any]
+    problem_types: Tuple[str, ...]
+    description: str = ""
+    learns_task_matrix: bool = False
+
+    def applies_to(self, problem_type):
+        return problem_type in self.problem_types
+
+
+_REGISTRY: "dict[str, MethodSpec]" = {}
+
+
+def _check_spec_args(name, factory, problem_types):
+    if not isinstance(name, str) or not name or any(c in name for c in ", \t\n"):
+        raise ValueError(
+            "The 'name' parameter of register_method must be a non-empty string "
+            f"without commas or spaces; got {name!r}."
+        )
+    if not callable(factory):
+        raise TypeError(
+            "The 'factory' parameter of register_method must be a callable taking a "
+            f"MethodContext and returning an unfitted estimator; got {factory!r}."
+        )
+    if isinstance(problem_types, str):
+        problem_types = (problem_types,)
+    problem_types = tuple(problem_types)
+    unknown = [p for p in problem_types if p not in PROBLEM_TYPES]
+    if not problem_types or unknown:
+        raise ValueError(
+            "The 'problem_types' parameter of register_method must list some of "
+            f"{list(PROBLEM_TYPES)}; got {problem_types!r}."
+        )
+    return problem_types
+
+
+def register_method(name, factory=None, *, problem_types=PROBLEM_TYPES, description="",
+                    learns_task_matrix=False, replace=False):
+    """Register a method for ``rkhsmtl compare``; usable as a decorator.
+
+    Parameters
+    ----------
+    name : str
+        Name used on the command line (``--methods name``), without commas.
+    factory : callable, default=None
+        ``factory(context)`` -> unfitted estimator, where ``context`` is a
+        :class:`MethodContext`.  The estimator needs ``fit(X, y, task=...)``
+        and ``predict(X, task=...)``; classifiers should also offer
+        ``decision_function`` or ``predict_proba`` (for the AUC).  A factory
+        may import optional code inside its body: an ``ImportError`` there
+        skips the method with a note instead of stopping the run.  None
+        returns a decorator.
+    problem_types : tuple of {"regression", "classification"}, default=both
+        Problem types the method applies to.
+    description : str, default=""
+        One line shown by ``rkhsmtl compare --list-methods`` and in the report.
+    learns_task_matrix : bool, default=False
+        True if the fitted estimator exposes a learned ``task_matrix_`` of
+        shape (n_tasks, n_tasks); the command then draws its heatmap.
+    replace : bool, default=False
+        Allow replacing a method registered under the same name.
+
+    Returns
+    -------
+    factory or decorator
+        The factory itself (so the decorator leaves the function unchanged).
+
+    Examples
+    --------
+    >>> from rkhsmtl import MultiTaskKernelRidge
+    >>> from rkhsmtl.compare import register_method, unregister_method
+    >>> @register_method("mean-fixed", problem_types=("regression",),
+    ...                  description="mean-regularized, alpha=0.1, omega=0.5")
+    ... def mean_fixed(context):
+    ...     return MultiTaskKernelRidge(alpha=0.1, task_matrix="mean", omega=0.5)
+    >>> from rkhsmtl.compare import get_method
+    >>> get_method("mean-fixed").description
+    'mean-regularized, alpha=0.1, omega=0.5'
+    >>> unregister_method("mean-fixed")
+    """
+    if factory is None:
+        def decorator(func):
+            register_method(name, func, problem_types=problem_types,
+                            description=description,
+                            learns_task_matrix=learns_task_matrix, replace=replace)
+            return func
+        return decorator
+    problem_types = _check_spec_args(name, factory, problem_types)
+    _load_builtins()  # so that a user method never shadows a built-in silently
+    if name in _REGISTRY and not replace:
+        raise ValueError(
+            f"A method named {name!r} is already registered; pick another name or "
+            "pass replace=True."
+        )
+    _REGISTRY[name] = MethodSpec(name, factory, problem_types, str(description),
+                                 bool(learns_task_matrix))
+    return factory
+
+
+def unregister_method(name):
+    """Remove a registered method (a missing name is an error naming the known ones)."""
+    get_method(name)
+    del _REGISTRY[name]
+
+
+def _load_builtins():
+    # Imported on first use so that ``import rkhsmtl.compare`` stays light and
+    # the built-in module can itself call register_method.
+    from . import _builtin  # noqa: F401
+
+
+def get_method(name):
+    """The :class:`MethodSpec` registered under ``name``.
+
+    Raises
+    ------
+    KeyError
+        If no method has that name; the message lists the registered ones.
+    """
+    _load_builtins()
+    if name not in _REGISTRY:
+        raise KeyError(
+            f"Unknown method {name!r}; registered methods: {sorted(_REGISTRY)}. "
+            "Run 'rkhsmtl compare --list-methods' to see them."
+        )
+    return _REGISTRY[name]
+
+
+def list_methods(problem_type: Optional[str] = None):
+    """Registered methods in registration order, optionally for one problem type."""
+    _load_builtins()
+    return [spec for spec in _REGISTRY.values()
+            if problem_type is None or spec.applies_to(problem_type)]
