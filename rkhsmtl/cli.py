@@ -140,7 +140,6 @@ def _compare(args, argv):
         return _error(exc)
     except ValueError as exc:  # DatasetError and the loaders' column/format errors
         return _error(exc)
-    say(f"data set: {dataset.description}")
     try:
         result = run_comparison(dataset, args.methods, n_splits=args.splits,
                                 test_size=args.test_size,

@@ -19,6 +19,7 @@ _MAX_SELECT_ROWS = 2000
 _ALPHAS = tuple(np.logspace(-3, 2, 6))
 _OMEGAS = (0.25, 0.5, 0.75, 0.9)
 _CLASSIFIER_ALPHAS = (1e-3, 1e-2, 1e-1, 1.0)
+_CLASSIFIER_OMEGAS = (0.5, 0.9)  # every candidate costs 3 fits: keep the grid small
 
 
 def _kernel_method(context, name, task_matrix):
@@ -32,7 +33,7 @@ def _kernel_method(context, name, task_matrix):
             return model.set_params(**fixed)
         grid = {"alpha": list(_CLASSIFIER_ALPHAS)}
         if is_mean:
-            grid["omega"] = list(_OMEGAS)
+            grid["omega"] = list(_CLASSIFIER_OMEGAS)
         return TaskGridSearch(model, grid, cv=3, random_state=context.random_state)
     model = MultiTaskKernelRidge(task_matrix=task_matrix, **common)
     if fixed is not None:
@@ -74,15 +75,21 @@ def _mean_cv(context):
 
 
 @register_method("neural", description="hard-parameter-sharing network (shared trunk "
-                 "of 64 units, one head per task; Adam, early stopping)")
+                 "of 2 x 64 ReLU units, one head per task; Adam)")
 def _neural(context):
     # Imported here: the network code is only needed when the method runs.
     from ..neural import HardSharingNetClassifier, HardSharingNetRegressor
 
     cls = (HardSharingNetRegressor if context.problem_type == "regression"
            else HardSharingNetClassifier)
-    params = dict(hidden_layer_sizes=(64,), max_epochs=300, n_iter_no_change=20,
-                  random_state=context.random_state)
+    if context.n_train_rows > _MAX_SELECT_ROWS:
+        params = dict(hidden_layer_sizes=(64, 64), max_epochs=200, n_iter_no_change=10)
+    else:
+        # A validation split of a few hundred rows is too noisy to stop on;
+        # small data sets train a fixed number of epochs instead.
+        params = dict(hidden_layer_sizes=(64, 64), max_epochs=300, batch_size=32,
+                      early_stopping=False)
+    params["random_state"] = context.random_state
     params.update(context.fixed("neural") or {})
     return cls(**params)
 

@@ -177,6 +177,10 @@ def run_comparison(dataset, methods=None, *, n_splits=5, test_size=None, random_
             ran.append(spec)
     for name, reason in skipped.items():
         notes.append(f"skipped method {name!r}: {reason}")
+    if progress is not None:
+        progress(f"data set: {dataset.description}")
+        progress(f"methods: {', '.join(s.name for s in ran) or 'none'}; "
+                 f"{dataset.protocol_text(n_splits, test_size)}")
     headline = headline_metric(dataset.problem_type)
     columns = [c[0] for c in metric_table(dataset.problem_type)]
     rows, task_matrices = [], {}
