@@ -369,7 +369,13 @@ def test_bad_inputs_give_clear_errors():
 
 # -- sklearn conformance, CV, plots, docstrings ----------------------------------------
 
-@parametrize_with_checks([LinearMultiTaskRegressor(), LinearMultiTaskClassifier()])
+@parametrize_with_checks([
+    LinearMultiTaskRegressor(),
+    LinearMultiTaskClassifier(),
+    # Small grids keep the ~50 checks quick; the CV machinery is the same.
+    LinearMultiTaskRegressorCV(n_lambdas=3, cv=3),
+    LinearMultiTaskClassifierCV(n_lambdas=3, cv=3),
+])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 

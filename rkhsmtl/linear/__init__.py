@@ -4,12 +4,8 @@ A model is a data-fitting term (squared or logistic, per-task intercepts) x a
 penalty (one module per proximal operator in :mod:`rkhsmtl.linear.penalties`)
 x one FISTA engine.  numpy only.
 """
-from ._estimators import (
-    LinearMultiTaskClassifier,
-    LinearMultiTaskClassifierCV,
-    LinearMultiTaskRegressor,
-    LinearMultiTaskRegressorCV,
-)
+from ._cv import LinearMultiTaskClassifierCV, LinearMultiTaskRegressorCV
+from ._estimators import LinearMultiTaskClassifier, LinearMultiTaskRegressor
 from ._fista import fista
 from ._losses import MultiTaskDatafit
 from ._path import regularization_path

@@ -1,0 +1,268 @@
+"""Cross-validated linear multi-task estimators.
+
+Every fold fits a warm-started path over the ``lambda1`` grid (one path per
+``lambda2`` value) and scores it on its held-out rows; folds run in parallel
+with joblib; the best pair is refitted on all rows.
+"""
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import r2_score
+from sklearn.model_selection import KFold, StratifiedKFold, check_cv
+from sklearn.utils._param_validation import Interval
+
+from ._base import _ATTRS_DOC, _LinearMultiTaskBase, _numpy
+from ._estimators import LinearMultiTaskClassifier, LinearMultiTaskRegressor
+from ._losses import MultiTaskDatafit
+from ._path import lambda_grid, lambda_max, path_on_datafit
+
+
+def _subset_datafit(est, data, targets, rows):
+    Xs = _numpy(data.X)[rows]
+    sw = None if data.sample_weight is None else _numpy(data.sample_weight)[rows]
+    codes = None if data.task_codes is None else data.task_codes[rows]
+    return MultiTaskDatafit(Xs, targets[rows], codes, data.n_tasks, loss=est._loss,
+                            sample_weight=sw, task_weighting=est.task_weighting)
+
+
+def _held_out_score(loss, coef, intercept, X, targets, codes, sw):
+    """The estimators' ``score`` on held-out rows, from raw coefficients."""
+    if codes is None:
+        F = X @ coef + intercept
+    else:
+        F = np.einsum("ij,ji->i", X, coef[:, codes]) + intercept[codes]
+    if loss == "logistic":
+        correct = (np.where(F > 0, 1.0, -1.0) == targets).astype(float)
+        w = None if sw is None else (sw if correct.ndim == 1 else sw[:, None] * np.ones_like(correct))
+        return float(np.average(correct, weights=w))
+    if F.ndim == 1:
+        return float(r2_score(targets, F, sample_weight=sw))
+    scores = []
+    for t in range(F.shape[1]):
+        ok = ~np.isnan(targets[:, t])
+        if ok.sum() < 2:
+            continue
+        scores.append(r2_score(targets[ok, t], F[ok, t],
+                               sample_weight=None if sw is None else sw[ok]))
+    return float(np.mean(scores)) if scores else np.nan
+
+
+def _fold_scores(est, data, targets, train, test, lambdas, lambda2s):
+    datafit = _subset_datafit(est, data, targets, train)
+    d, T = datafit.n_features, datafit.n_tasks
+    X_test = _numpy(data.X)[test]
+    codes = None if data.task_codes is None else data.task_codes[test]
+    sw = None if data.sample_weight is None else _numpy(data.sample_weight)[test]
+    scores = np.empty((len(lambda2s), len(lambdas)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for i, lam2 in enumerate(lambda2s):
+            fits = path_on_datafit(
+                datafit, lambda lam: est._make_penalty(lam, d, T), lambdas,
+                lambda2=lam2, fit_intercept=est.fit_intercept, max_iter=est.max_iter,
+                tol=est.tol, stopping=est.stopping)
+            for j, fit in enumerate(fits):
+                scores[i, j] = _held_out_score(est._loss, fit.coef, fit.intercept,
+                                               X_test, targets[test], codes, sw)
+    return scores
+
+
+class _CVMixin:
+    """Grid search over ``lambda1`` (warm-started paths) and ``lambda2``."""
+
+    def fit(self, X, y, task=None, sample_weight=None):
+        """Cross-validate ``lambda1`` (and ``lambda2``), then refit on all data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_tasks)
+        task : array-like of shape (n_samples,), default=None
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        datafit, data, targets = self._prepare(X, y, task, sample_weight)
+        d, T = datafit.n_features, datafit.n_tasks
+        if self.lambdas is None:
+            lam_max = lambda_max(datafit, self._make_penalty(1.0, d, T),
+                                 fit_intercept=self.fit_intercept)
+            lambdas = lambda_grid(lam_max, self.n_lambdas, self.eps)
+        else:
+            lambdas = np.sort(np.asarray(self.lambdas, dtype=np.float64).ravel())[::-1]
+            if np.any(lambdas <= 0):
+                raise ValueError(
+                    f"The 'lambdas' values must be positive; got a minimum of "
+                    f"{lambdas.min():.3g}. Pass a grid of positive lambda1 values.")
+        lambda2s = (np.array([self.lambda2], dtype=np.float64) if self.lambda2s is None
+                    else np.asarray(self.lambda2s, dtype=np.float64).ravel())
+        if np.any(lambda2s < 0):
+            raise ValueError(
+                f"The 'lambda2s' values must be >= 0; got a minimum of "
+                f"{lambda2s.min():.3g}.")
+        n_rows = _numpy(data.X).shape[0]
+        if data.task_codes is not None:
+            # Stratify on the task so that every fold trains every task.
+            cv = check_cv(self.cv, classifier=True)
+            if isinstance(self.cv, Integral):
+                cv = StratifiedKFold(n_splits=self.cv)
+            splits = list(cv.split(np.zeros(n_rows), data.task_codes))
+        else:
+            cv = KFold(n_splits=self.cv) if isinstance(self.cv, Integral) else check_cv(self.cv)
+            splits = list(cv.split(np.zeros(n_rows)))
+        all_scores = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fold_scores)(self, data, np.asarray(targets), train, test,
+                                  lambdas, lambda2s)
+            for train, test in splits)
+        all_scores = np.stack(all_scores)  # (n_folds, n_lambda2, n_lambda1)
+        mean = np.nanmean(all_scores, axis=0)
+        std = np.nanstd(all_scores, axis=0)
+        i, j = np.unravel_index(np.nanargmax(mean), mean.shape)
+        grid2, grid1 = np.meshgrid(lambda2s, lambdas, indexing="ij")
+        self.cv_results_ = {
+            "lambda1": grid1.ravel(), "lambda2": grid2.ravel(),
+            "mean_test_score": mean.ravel(), "std_test_score": std.ravel(),
+            **{f"split{k}_test_score": s.ravel() for k, s in enumerate(all_scores)},
+        }
+        self.lambdas_ = lambdas
+        self.lambda1_ = float(lambdas[j])
+        self.lambda2_ = float(lambda2s[i])
+        self.best_score_ = float(mean[i, j])
+        return self._fit_datafit(datafit, self.lambda1_, self.lambda2_)
+
+
+_CV_PARAMS_DOC = """
+    lambdas : array-like or None, default=None
+        ``lambda1`` grid; None uses ``n_lambdas`` values from ``lambda1_max``
+        down to ``eps * lambda1_max``.
+    n_lambdas : int, default=20
+    eps : float, default=1e-3
+    lambda2s : array-like or None, default=None
+        ``lambda2`` grid searched jointly; None keeps ``lambda2``.
+    cv : int or cross-validation splitter, default=5
+        Integer: ``StratifiedKFold`` on the task labels (heterogeneous) or
+        ``KFold`` over rows (shared inputs).
+    n_jobs : int, default=None
+        Folds run in parallel with joblib.
+"""
+
+_CV_ATTRS_DOC = """
+    lambda1_, lambda2_ : float
+        Selected values.
+    lambdas_ : ndarray
+        The ``lambda1`` grid used.
+    cv_results_ : dict
+        ``lambda1``, ``lambda2``, ``mean_test_score``, ``std_test_score`` and
+        ``split{k}_test_score`` per grid point (score as in ``score``).
+    best_score_ : float
+"""
+
+_cv_constraints = {
+    **{k: v for k, v in _LinearMultiTaskBase._parameter_constraints.items()
+       if k != "lambda1"},
+    "lambdas": ["array-like", None],
+    "n_lambdas": [Interval(Integral, 1, None, closed="left")],
+    "eps": [Interval(Real, 0, 1, closed="neither")],
+    "lambda2s": ["array-like", None],
+    "cv": [Interval(Integral, 2, None, closed="left"), "cv_object"],
+    "n_jobs": [Integral, None],
+}
+
+
+def _cv_init(self, penalty, lambdas, n_lambdas, eps, lambda2, lambda2s, lambda3,
+             n_clusters, graph, fit_intercept, task_weighting, max_iter, tol,
+             stopping, cv, n_jobs, task_column):
+    self.penalty = penalty
+    self.lambdas = lambdas
+    self.n_lambdas = n_lambdas
+    self.eps = eps
+    self.lambda2 = lambda2
+    self.lambda2s = lambda2s
+    self.lambda3 = lambda3
+    self.n_clusters = n_clusters
+    self.graph = graph
+    self.fit_intercept = fit_intercept
+    self.task_weighting = task_weighting
+    self.max_iter = max_iter
+    self.tol = tol
+    self.stopping = stopping
+    self.cv = cv
+    self.n_jobs = n_jobs
+    self.task_column = task_column
+
+
+class LinearMultiTaskRegressorCV(_CVMixin, LinearMultiTaskRegressor):
+    __doc__ = """:class:`LinearMultiTaskRegressor` with ``lambda1`` (and
+    ``lambda2``) chosen by task-stratified K-fold cross-validation (R^2).
+
+    Each fold fits a warm-started path over the ``lambda1`` grid; folds run in
+    parallel; the selected values are refitted on all data.
+
+    Parameters
+    ----------
+    penalty : str, default="l21"
+        As in :class:`LinearMultiTaskRegressor`; so are ``lambda2``,
+        ``lambda3``, ``n_clusters``, ``graph``, ``fit_intercept``,
+        ``task_weighting``, ``max_iter``, ``tol``, ``stopping`` and
+        ``task_column``.""" + _CV_PARAMS_DOC + """
+    Attributes
+    ----------""" + _CV_ATTRS_DOC + _ATTRS_DOC + """
+    Examples
+    --------
+    >>> from rkhsmtl.linear import LinearMultiTaskRegressorCV, make_linear_multitask
+    >>> X, y, task, W = make_linear_multitask("l21", n_tasks=3, n_features=10,
+    ...                                       n_samples=40, random_state=0)
+    >>> cv = LinearMultiTaskRegressorCV(n_lambdas=5, cv=3).fit(X, y, task=task)
+    >>> len(cv.cv_results_["mean_test_score"])
+    5
+    """
+
+    _parameter_constraints = dict(_cv_constraints)
+    _parameter_constraints.pop("warm_start")
+
+    def __init__(self, penalty="l21", lambdas=None, n_lambdas=20, eps=1e-3,
+                 lambda2=0.0, lambda2s=None, lambda3=None, n_clusters=2, graph=None,
+                 fit_intercept=True, task_weighting="samples", max_iter=1000,
+                 tol=1e-6, stopping="relative_objective", cv=5, n_jobs=None,
+                 task_column=None):
+        _cv_init(**{k: v for k, v in locals().items() if k != "__class__"})
+
+
+class LinearMultiTaskClassifierCV(_CVMixin, LinearMultiTaskClassifier):
+    __doc__ = """:class:`LinearMultiTaskClassifier` with ``lambda1`` (and
+    ``lambda2``) chosen by task-stratified K-fold cross-validation (accuracy).
+
+    Parameters
+    ----------
+    penalty : str, default="l21"
+        As in :class:`LinearMultiTaskClassifier`; so are the other shared
+        hyperparameters.""" + _CV_PARAMS_DOC + """
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)""" + _CV_ATTRS_DOC + _ATTRS_DOC + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.linear import LinearMultiTaskClassifierCV, make_linear_multitask
+    >>> X, y, task, W = make_linear_multitask("l21", n_tasks=3, n_features=10,
+    ...                                       n_samples=40, random_state=0)
+    >>> clf = LinearMultiTaskClassifierCV(n_lambdas=4, cv=3).fit(X, y > 0, task=task)
+    >>> clf.lambda1_ > 0
+    True
+    """
+
+    _parameter_constraints = dict(_cv_constraints)
+    _parameter_constraints.pop("warm_start")
+
+    def __init__(self, penalty="l21", lambdas=None, n_lambdas=20, eps=1e-3,
+                 lambda2=0.0, lambda2s=None, lambda3=None, n_clusters=2, graph=None,
+                 fit_intercept=True, task_weighting="samples", max_iter=1000,
+                 tol=1e-6, stopping="relative_objective", cv=5, n_jobs=None,
+                 task_column=None):
+        _cv_init(**{k: v for k, v in locals().items() if k != "__class__"})
