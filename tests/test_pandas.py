@@ -1,0 +1,146 @@
+"""pandas audit: a DataFrame with a task column works in every exported estimator.
+
+For each estimator exported by ``rkhsmtl``, ``rkhsmtl.neural`` and
+``rkhsmtl.linear``, fitting on a DataFrame that holds the task labels in a
+column (``fit(df, y, task="school")``, or ``task_column="school"``) must give
+the same predictions as the numpy path ``fit(X, y, task=labels)``, and must
+leave the DataFrame unchanged.
+"""
+import inspect
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from sklearn.base import BaseEstimator, is_classifier
+
+import rkhsmtl
+import rkhsmtl.linear
+import rkhsmtl.neural
+
+pd = pytest.importorskip("pandas")
+
+# Small, fast settings per estimator; anything not listed is built with its
+# defaults (so estimators exported later are audited too).
+FAST_PARAMS = {
+    "MultiTaskKernelRidge": {"alpha": 0.1},
+    "MultiTaskKernelRidgeCV": {"alphas": [0.1, 1.0], "cv": 2},
+    "MultiTaskKernelClassifier": {"alpha": 0.1},
+    "HardSharingNetRegressor": {"hidden_layer_sizes": (8,), "max_epochs": 5,
+                                "early_stopping": False, "random_state": 0},
+    "HardSharingNetClassifier": {"hidden_layer_sizes": (8,), "max_epochs": 5,
+                                 "early_stopping": False, "random_state": 0},
+    "LinearMultiTaskRegressor": {"lambda1": 0.01, "max_iter": 200},
+    "LinearMultiTaskClassifier": {"lambda1": 0.01, "max_iter": 200},
+    "LinearMultiTaskRegressorCV": {"n_lambdas": 3, "cv": 2, "max_iter": 200},
+    "LinearMultiTaskClassifierCV": {"n_lambdas": 3, "cv": 2, "max_iter": 200},
+}
+
+# Cases known to fail the audit: (estimator name, case) -> reason, strict so
+# that a fix shows up as an XPASS to remove from here.  The all-task case fails
+# for every estimator (one shared cause), so its mark sits on the test itself.
+_ALL_TASKS_REASON = (
+    "fit(df, y, task='school') stores feature_names_in_ with the task column, so "
+    "predicting every task from a DataFrame is impossible: predict(df) reads the "
+    "task column as a feature (could not convert string to float) and "
+    "predict(df.drop(columns='school')) fails the feature-name check "
+    "(rkhsmtl/_validation.py, validate_fit_data calls validate_data before the "
+    "task column is split off)")
+KNOWN_FAILURES = {}
+
+
+def _exported_estimators():
+    found = {}
+    for module in (rkhsmtl, rkhsmtl.neural, rkhsmtl.linear):
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
+                found[name] = obj
+    return [found[name] for name in sorted(found)]
+
+
+def _cases(case):
+    for cls in _exported_estimators():
+        marks = ()
+        reason = KNOWN_FAILURES.get((cls.__name__, case))
+        if reason is not None:
+            marks = pytest.mark.xfail(strict=True, reason=reason)
+        yield pytest.param(cls, id=cls.__name__, marks=marks)
+
+
+def _data(classification):
+    rng = np.random.RandomState(0)
+    labels = np.repeat(np.array(["s1", "s2", "s3"]), 30)
+    X = rng.randn(90, 2)
+    if classification:
+        # Alternating classes inside every task: both classes in every task and
+        # in every fold.
+        y = np.tile([0, 1], 45)
+        X[:, 0] += 1.5 * y
+    else:
+        y = np.sin(X[:, 0]) + 0.5 * X[:, 1] + np.repeat([0.0, 0.5, -0.5], 30)
+    df = pd.DataFrame({"x0": X[:, 0], "school": labels, "x1": X[:, 1]})
+    return X, y, labels, df
+
+
+def _build(cls, **extra):
+    params = dict(FAST_PARAMS.get(cls.__name__, {}))
+    params.update(extra)
+    return cls(**params)
+
+
+def _outputs(model, X, task):
+    """Every prediction of a fitted model, each row for its own task."""
+    out = {"predict": np.asarray(model.predict(X, task=task), dtype=float)}
+    for method in ("decision_function", "predict_proba"):
+        if hasattr(model, method):
+            out[method] = np.asarray(getattr(model, method)(X, task=task), dtype=float)
+    return out
+
+
+def _outputs_task_column(model, df):
+    out = {"predict": np.asarray(model.predict(df), dtype=float)}
+    for method in ("decision_function", "predict_proba"):
+        if hasattr(model, method):
+            out[method] = np.asarray(getattr(model, method)(df), dtype=float)
+    return out
+
+
+def _check_same(got, expected):
+    assert set(got) == set(expected)
+    for key in expected:
+        assert_allclose(got[key], expected[key], rtol=1e-10, atol=1e-12, err_msg=key)
+
+
+@pytest.mark.parametrize("cls", list(_cases("task_argument")))
+def test_task_argument_names_the_column(cls):
+    X, y, labels, df = _data(is_classifier(_build(cls)))
+    before = df.copy()
+    reference = _build(cls).fit(X, y, task=labels)
+    model = _build(cls).fit(df, y, task="school")
+    assert list(model.tasks_) == ["s1", "s2", "s3"]
+    _check_same(_outputs(model, df, "school"), _outputs(reference, X, labels))
+    pd.testing.assert_frame_equal(df, before)  # input left unchanged
+
+
+@pytest.mark.parametrize("cls", list(_cases("task_column")))
+def test_task_column_parameter(cls):
+    X, y, labels, df = _data(is_classifier(_build(cls)))
+    before = df.copy()
+    reference = _build(cls).fit(X, y, task=labels)
+    model = _build(cls, task_column="school").fit(df, y)
+    assert list(model.tasks_) == ["s1", "s2", "s3"]
+    _check_same(_outputs_task_column(model, df), _outputs(reference, X, labels))
+    pd.testing.assert_frame_equal(df, before)
+
+
+@pytest.mark.xfail(strict=True, reason=_ALL_TASKS_REASON)
+@pytest.mark.parametrize("cls", list(_cases("all_tasks")))
+def test_predict_every_task_from_dataframe(cls):
+    # After fit(df, y, task="school"), the features alone predict every task,
+    # as predict(X) does in the numpy path.
+    X, y, labels, df = _data(is_classifier(_build(cls)))
+    reference = _build(cls).fit(X, y, task=labels)
+    model = _build(cls).fit(df, y, task="school")
+    assert_allclose(np.asarray(model.predict(df.drop(columns="school")), dtype=float),
+                    np.asarray(reference.predict(X), dtype=float),
+                    rtol=1e-10, atol=1e-12)
