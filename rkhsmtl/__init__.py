@@ -5,9 +5,17 @@ Estimators fit several related prediction tasks jointly through separable
 are computed once and reused.
 """
 from .estimators import (
+    ClusteredMultiTaskLearning,
+    ClusteredMultiTaskLearningClassifier,
     MultiTaskKernelClassifier,
     MultiTaskKernelRidge,
     MultiTaskKernelRidgeCV,
+    OutputKernelLearning,
+    OutputKernelLearningClassifier,
+    TaskRelationLearning,
+    TaskRelationLearningClassifier,
+    TaskStructureLearning,
+    TaskStructureLearningClassifier,
 )
 
 __version__ = "0.1.0.dev0"
@@ -16,5 +24,13 @@ __all__ = [
     "MultiTaskKernelRidge",
     "MultiTaskKernelRidgeCV",
     "MultiTaskKernelClassifier",
+    "TaskStructureLearning",
+    "TaskStructureLearningClassifier",
+    "OutputKernelLearning",
+    "OutputKernelLearningClassifier",
+    "TaskRelationLearning",
+    "TaskRelationLearningClassifier",
+    "ClusteredMultiTaskLearning",
+    "ClusteredMultiTaskLearningClassifier",
     "__version__",
 ]

@@ -1,0 +1,134 @@
+r"""The alternating engine behind every learned-structure estimator.
+
+It minimizes the jointly convex objective (Ciliberto et al. 2015)
+
+.. math::
+
+    J(B, \theta) = \sum_i w_i\,(y_i - f_{t_i}(x_i) - b_{t_i})^2
+      + \alpha\,\mathrm{tr}\big(A(\theta)^{+}(B^\top K B + \varepsilon I)\big)
+      + F(\theta),
+    \qquad f = K B,
+
+by exact block minimization: the coefficient step is a fixed-A separable
+ridge solved by :meth:`SeparableProblem.solve` (the eigendecomposition of K
+is computed once and reused in every iteration; the CG solvers are warm
+started), the structure step is the closed form or small solver of a
+:mod:`rkhsmtl.tasks.learned` step object applied to the T x T Gram matrix
+:math:`B^\top K B`.  Each block step can only lower J, so the history is
+non-increasing.
+"""
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from .._backend import asarray_on, to_numpy
+from ..solvers._hadamard import one_hot
+
+
+@dataclass
+class AlternatingResult:
+    state: Any
+    task_matrix: Any          # numpy (T, T)
+    solution: Any             # last Solution of the coefficient step
+    objective_history: list = field(default_factory=list)
+    n_iter: int = 0
+    converged: bool = False
+
+
+def training_fit(problem, solution, weights):
+    """Weighted squared loss at the training rows and M = B^T K B (numpy)."""
+    xp = problem.xp
+    B = solution.dual_coef
+    if problem._K is not None or problem.precomputed:
+        KB = problem.kernel() @ B
+    else:
+        KB = problem._kernel_operator().matmat(B)
+    M = to_numpy(xp.matrix_transpose(B) @ KB)
+    if problem.layout == "shared":
+        R = problem.targets - KB - solution.intercept[None, :]
+        R = xp.where(weights > 0, R, xp.zeros_like(R))
+    else:
+        E = one_hot(xp, problem.codes, problem.n_tasks, like=KB)
+        R = problem.targets - xp.sum(KB * E, axis=1) - E @ solution.intercept
+    loss = float(xp.sum(weights * R * R))
+    return loss, 0.5 * (M + M.T), KB
+
+
+def regularizer(A, M, alpha):
+    """alpha tr(A^+ M) on the range of A (A may be singular: low rank)."""
+    w, V = np.linalg.eigh(A)
+    keep = w > 1e-12 * max(w.max(), 1e-300)
+    Vk = V[:, keep]
+    return alpha * float(np.sum((Vk.T @ M @ Vk).diagonal() / w[keep]))
+
+
+def alternate(problem, step, *, alpha, weights, fit_intercept, epsilon, max_iter, tol,
+              state=None, x0=None, like=None, block_update=None):
+    """Run the alternating minimization.
+
+    Parameters
+    ----------
+    problem : SeparableProblem
+    step : task-matrix step object (see :mod:`rkhsmtl.tasks.learned`)
+    alpha : float
+        Weight of the function norm; the coefficient step's ridge.
+    weights : array
+        Loss weights from ``problem.loss_weights``.
+    epsilon : float
+        Barrier: ``eps I`` is added to ``B^T K B`` in the structure step.
+    max_iter, tol : int, float
+        At most ``max_iter`` structure steps; stop when the relative decrease
+        of J falls below ``tol``.
+    state : optional
+        Warm start of the structure variable.
+    x0 : optional
+        Warm start of the CG solvers.
+    block_update : callable, optional
+        ``block_update(solution, A, state) -> state`` replaces the structure
+        step (Dinuzzo's L block of output-kernel learning).
+    """
+    xp = problem.xp
+    T = problem.n_tasks
+    state = step.init_state(T) if state is None else state
+    eps_I = epsilon * np.eye(T)
+
+    def coefficient_step(A_np, x0):
+        A = asarray_on(A_np, xp, like=like)
+        return problem.solve(A, alpha, weights=weights, fit_intercept=fit_intercept,
+                             x0=x0)
+
+    def objective(sol, A_np, state):
+        loss, M, _ = training_fit(problem, sol, weights)
+        value = loss + regularizer(A_np, M + eps_I, alpha) + step.penalty(state)
+        return value, M
+
+    A_np = step.task_matrix(state)
+    sol = coefficient_step(A_np, x0)
+    J, M = objective(sol, A_np, state)
+    history = [J]
+    converged = False
+    n_iter, decrease = 0, np.inf
+    for n_iter in range(1, max_iter + 1):
+        if block_update is not None:
+            state = block_update(sol, A_np, state)
+        else:
+            state = step.update(M + eps_I, state)
+        A_np = step.task_matrix(state)
+        sol = coefficient_step(A_np, sol.info.get("x"))
+        J_new, M = objective(sol, A_np, state)
+        history.append(J_new)
+        decrease = J - J_new
+        J = J_new
+        if abs(decrease) <= tol * max(abs(J), 1e-300):
+            converged = True
+            break
+    if not converged and max_iter > 0:
+        warnings.warn(
+            f"The alternating minimization did not converge in max_iter={max_iter} "
+            f"iterations (last relative decrease {abs(decrease) / max(abs(J), 1e-300):.2e}"
+            f" > tol={tol}). Increase 'max_iter', loosen 'tol', or continue from this "
+            "fit with warm_start=True.", ConvergenceWarning, stacklevel=3)
+    return AlternatingResult(state, A_np, sol, history, n_iter, converged)

@@ -1,0 +1,71 @@
+"""Docstring pieces shared by the learned-structure estimators."""
+
+COMMON_PARAMETERS = """\
+    epsilon : float, default=1e-8
+        Barrier weight: ``epsilon * I`` is added to the task-function Gram
+        matrix in every structure step, keeping the task matrix invertible
+        (Ciliberto et al.'s epsilon-perturbation; 0 switches it off).
+    kernel : {"rbf", "laplacian", "linear", "polynomial", "precomputed"} or callable, default="rbf"
+        Input kernel (as in :class:`~rkhsmtl.MultiTaskKernelRidge`).
+    gamma : float, default=None
+        Kernel coefficient of rbf, laplacian and polynomial; None means
+        ``1 / n_features``.
+    degree : float, default=3
+        Degree of the polynomial kernel.
+    coef0 : float, default=1.0
+        Constant term of the polynomial kernel.
+    kernel_params : dict, default=None
+        Extra keyword arguments for a callable kernel.
+    task_weighting : {"samples", "uniform"}, default="samples"
+        ``"uniform"`` rescales each task's loss weights to the same total.
+    fit_intercept : bool, default=True
+        Fit one unpenalized intercept per task.
+    solver : {"auto", "eigen", "cholesky", "cg"}, default="auto"
+        Solver of the coefficient step (see :class:`~rkhsmtl.MultiTaskKernelRidge`).
+        With shared inputs the eigendecomposition of K is computed once and
+        reused in every iteration; the CG solvers are warm started.
+    max_iter : int, default=100
+        Maximum number of structure steps.
+    tol : float, default=1e-6
+        Stop when the relative decrease of the objective falls below ``tol``.
+    warm_start : bool, default=False
+        Start from the previous fit's task structure.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the k-means that turns a learned matrix into ``cluster_labels_``.
+    task_column : int or str, default=None
+        Column of X holding the task labels (removed from the features).
+    device : {"cpu", "cuda"}, default=None
+        Force the backend; None follows the input arrays."""
+
+COMMON_ATTRIBUTES = """\
+    task_matrix_ : array of shape (n_tasks, n_tasks)
+        The learned task matrix A (rows/columns in the order of ``tasks_``);
+        pass it as ``task_matrix`` of :class:`~rkhsmtl.MultiTaskKernelRidge`
+        to refit or transfer.
+    task_correlation_ : array of shape (n_tasks, n_tasks)
+        A normalized to unit diagonal.
+    objective_history_ : list of float
+        The objective after every coefficient step (non-increasing).
+    n_iter_ : int
+        Number of structure steps taken.
+    dual_coef_ : array of shape (n_train_rows, n_tasks)
+        Prediction coefficients B: ``f_t(x) = k(x, X_fit_) @ B[:, t]``.
+    intercept_ : array of shape (n_tasks,)
+    tasks_ : ndarray of shape (n_tasks,)
+        Task labels; column t of predictions is task ``tasks_[t]``.
+    n_tasks_ : int
+    layout_ : {"shared", "heterogeneous"}
+    solver_ : str
+    X_fit_ : array
+    n_features_in_ : int"""
+
+CLASSIFIER_NOTE = """\
+    Labels are encoded per task as -1 / +1 (``classes_[1]`` is +1) and fitted
+    with the squared loss, so every block step stays exact; the sign of
+    :meth:`decision_function` gives the class."""
+
+
+def fill(doc):
+    return doc.replace("%(common_parameters)s", COMMON_PARAMETERS) \
+              .replace("%(common_attributes)s", COMMON_ATTRIBUTES) \
+              .replace("%(classifier_note)s", CLASSIFIER_NOTE)

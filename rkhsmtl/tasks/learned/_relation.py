@@ -1,0 +1,40 @@
+r"""Task-relation learning (MTRL, Zhang & Yeung 2010): the Ω step.
+
+With task covariance :math:`\Omega \succeq 0`, :math:`\mathrm{tr}\,\Omega = 1`,
+the penalty :math:`\lambda_1 \mathrm{tr}(M) + \lambda_2 \mathrm{tr}(\Omega^{-1} M)`
+is a separable kernel with
+
+.. math::
+
+    A^{-1} = \lambda_1 I + \lambda_2 \Omega^{-1}
+    \quad\Longleftrightarrow\quad A = \Omega(\lambda_1\Omega + \lambda_2 I)^{-1}.
+
+For fixed task functions the Ω step is :math:`\Omega = M^{1/2} / \mathrm{tr}\,M^{1/2}`:
+the trace step of :mod:`._spectral` renormalized to unit trace.  Off-diagonal
+entries of Ω may be negative (negatively related tasks).
+"""
+import numpy as np
+
+from ._spectral import from_eig, sym_eig
+
+
+class RelationStep:
+    """Ω step of MTRL (state: Ω)."""
+
+    def __init__(self, lambda_1, lambda_2):
+        self.lambda_1, self.lambda_2 = lambda_1, lambda_2
+
+    def init_state(self, n_tasks):
+        return np.eye(n_tasks) / n_tasks
+
+    def task_matrix(self, Omega):
+        w, V = sym_eig(Omega)
+        return from_eig(w / (self.lambda_1 * w + self.lambda_2), V)
+
+    def update(self, M, Omega_prev=None):
+        s, V = sym_eig(M)
+        root = np.sqrt(s)
+        return from_eig(root / root.sum(), V)
+
+    def penalty(self, Omega):
+        return 0.0
