@@ -206,3 +206,36 @@ def test_python_m_rkhsmtl_compare_help():
     for option in ("--dataset", "--methods", "--splits", "--test-size", "--output",
                    "--list-methods", "--quiet"):
         assert option in proc.stdout
+
+
+def test_plugins_from_entry_points(capsys, monkeypatch):
+    import importlib.metadata
+
+    import rkhsmtl.compare._registry as registry
+
+    class FakeEntryPoint:
+        def __init__(self, name, load):
+            self.name, self.value, self.load = name, f"fake_pkg:{name}", load
+
+    def load_good():
+        register_method("plugin-method",
+                        lambda ctx: MultiTaskKernelRidge(alpha=0.1, task_matrix="pooled"),
+                        problem_types=("regression",), description="from a plugin")
+
+    def load_broken():
+        raise ImportError("No module named 'fake_dependency'")
+
+    def fake_entry_points(group):
+        assert group == registry.ENTRY_POINT_GROUP
+        return [FakeEntryPoint("good", load_good), FakeEntryPoint("broken", load_broken)]
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", fake_entry_points)
+    monkeypatch.setattr(registry, "_loaded", False)
+    monkeypatch.setattr(registry, "_LOAD_NOTES", [])
+    try:
+        status, out, err = _run(capsys, "--methods", "plugin-method", "--splits", "1")
+        assert status == 0, err
+        assert "plugin-method" in out
+        assert "skipped plugin 'broken'" in err
+    finally:
+        unregister_method("plugin-method")

@@ -164,10 +164,40 @@ def unregister_method(name):
     del _REGISTRY[name]
 
 
+ENTRY_POINT_GROUP = "rkhsmtl.compare_methods"
+_LOAD_NOTES = []  # why a plugin module could not be loaded, shown by the command
+_loaded = False
+
+
 def _load_builtins():
+    """Built-in methods, then those of installed plugins (once per process).
+
+    A package can add methods without touching rkhsmtl by declaring a module
+    that calls :func:`register_method` under the entry-point group
+    ``rkhsmtl.compare_methods``; a plugin whose import fails is skipped and
+    the reason kept for the command to print.
+    """
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
     # Imported on first use so that ``import rkhsmtl.compare`` stays light and
     # the built-in module can itself call register_method.
     from . import _builtin  # noqa: F401
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            entry.load()
+        except Exception as exc:  # a broken plugin must not break the command
+            _LOAD_NOTES.append(f"skipped plugin {entry.name!r} ({entry.value}): "
+                               f"{type(exc).__name__}: {exc}")
+
+
+def load_notes():
+    """Messages about plugins that could not be loaded."""
+    _load_builtins()
+    return list(_LOAD_NOTES)
 
 
 def get_method(name):

@@ -10,7 +10,7 @@ from threadpoolctl import threadpool_limits
 
 from .._backend import to_numpy
 from ._evaluate import evaluate, headline_metric, metric_table
-from ._registry import MethodContext, get_method, list_methods
+from ._registry import MethodContext, get_method, list_methods, load_notes
 from ._datasets import DatasetError
 
 
@@ -165,7 +165,7 @@ def run_comparison(dataset, methods=None, *, n_splits=5, test_size=None, random_
     context = MethodContext(dataset.name, dataset.problem_type, dataset.n_tasks,
                             dataset.n_features, len(splits[0][0]), int(random_state),
                             dataset.hyperparameters)
-    skipped, notes, ran = {}, [], []
+    skipped, notes, ran = {}, load_notes(), []
     for spec in specs:
         try:
             spec.factory(context)
