@@ -75,7 +75,7 @@ numpydoc_attributes_as_param_list = True
 numpydoc_xref_param_type = False
 
 # -- MyST (docs/benchmarks.md, docs/results.md) -----------------------------
-myst_enable_extensions = ["dollarmath"]
+myst_enable_extensions = []
 myst_heading_anchors = 3
 
 # -- sphinx-gallery ---------------------------------------------------------
