@@ -105,6 +105,18 @@ def test_method_with_missing_optional_module_is_skipped(capsys, temporary_method
     assert "independent" in out and "needs-extra" not in out
 
 
+def test_method_failing_to_fit_is_reported_not_fatal(capsys, temporary_method):
+    class Broken(MultiTaskKernelRidge):
+        def fit(self, X, y, task=None, sample_weight=None):
+            raise RuntimeError("solver exploded")
+
+    temporary_method("broken", lambda ctx: Broken(), problem_types=("regression",))
+    status, out, err = _run(capsys, "--methods", "independent,broken", "--splits", "1")
+    assert status == 0
+    assert "failed (see notes)" in out
+    assert "broken failed on split 0: RuntimeError: solver exploded" in err
+
+
 def test_register_method_rejects_duplicates_and_bad_names():
     with pytest.raises(ValueError, match="already registered"):
         register_method("mean", lambda ctx: None)

@@ -39,7 +39,9 @@ def summary_table(result, columns=None):
     header = ["method"] + [labels[c] for c in columns]
     rows = []
     for method, stats in result.summary().items():
-        rows.append([method] + [_cell(c, *stats[c]) for c in columns])
+        failed = all(r["error"] for r in result.rows if r["method"] == method)
+        rows.append([method] + ["failed (see notes)" if failed else _cell(c, *stats[c])
+                                for c in columns])
     return header, rows
 
 
