@@ -463,3 +463,22 @@ def test_bcd_on_heterogeneous_tasks_is_refused_with_the_alternative():
     X, y, task = _hetero_data()
     with pytest.raises(ValueError, match="algorithm='alternating'"):
         OutputKernelLearning(algorithm="bcd").fit(X, y, task=task)
+
+
+def test_plots_of_learned_structure():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from rkhsmtl.plotting import plot_objective, plot_task_relations, task_order
+
+    X, y, task = _hetero_data()
+    est = TaskRelationLearning(0.01, 0.1, tol=1e-4).fit(X, y, task=task)
+    ax = plot_task_relations(est)
+    assert [t.get_text() for t in ax.get_xticklabels()] != []
+    assert plot_objective(est).get_lines()
+    # Tasks a, c (strongly negatively related) and b sit together; d apart.
+    order = list(task_order(est.task_correlation_))
+    assert abs(order.index(0) - order.index(1)) == 1 or abs(order.index(0) - order.index(2)) == 1
+    with pytest.raises(ValueError, match="'order' parameter"):
+        plot_task_relations(est, order="sorted")

@@ -29,6 +29,7 @@ def _base_constraints():
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
     })
     return c
 
