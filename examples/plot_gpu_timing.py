@@ -27,7 +27,7 @@ import numpy as np
 from rkhsmtl import MultiTaskKernelRidge
 from rkhsmtl.datasets import make_multitask_regression
 
-n_shared, n_tasks, n_per_task = 800, 10, 80
+n_shared, n_tasks, n_per_task = 600, 10, 60
 
 
 def best_time(fit, repeats=3, sync=lambda: None):
