@@ -124,6 +124,8 @@ def _all_module_names():
         info.name for info in pkgutil.walk_packages(
             rkhsmtl.__path__, "rkhsmtl.", onerror=failed.append)
     ]
+    # ``python -m rkhsmtl`` entry point: importing it would run the CLI.
+    names = [name for name in names if not name.endswith(".__main__")]
     return sorted(set(names)), failed
 
 
