@@ -200,29 +200,7 @@ class _DistributionMatchingBase(BaseEstimator):
         tasks, T = self.weighting_.tasks_, len(self.weighting_.tasks_)
         R = self.weighting_.weights_
         W = R if sw_np is None else R * sw_np[:, None]
-        pool = MultiTaskData(xp, X, "shared", xp.tile(y[:, None], (1, T)), tasks, None,
-                             None, False)
-        problem = SeparableProblem(pool, self._kernel_fn(), solver="auto",
-                                   tol=self.tol, max_iter=self.max_iter)
-        W_xp = asarray_on(W, xp, like=X)
-        row_only, _ = problem.row_weights_only(W_xp)
-        self.solver_ = "eigen" if row_only else self._resolve_solver(X.shape[0], T)
-        if self.solver_ == "cholesky":
-            try:
-                solution = _per_task_cholesky(xp, problem.kernel(), y, W_xp,
-                                              self.alpha, self.fit_intercept)
-            except np.linalg.LinAlgError:
-                warnings.warn(
-                    "Cholesky failed: the weighted kernel matrix is not numerically "
-                    "positive definite (a non-PSD kernel, or alpha=0). Falling back to "
-                    "solver='cg'; increase 'alpha' to avoid this.", RuntimeWarning,
-                    stacklevel=3)
-                self.solver_ = "cg"
-        if self.solver_ != "cholesky":
-            A = asarray_on(np.eye(T), xp, like=X)
-            solution = problem.solve(A, self.alpha, weights=W_xp,
-                                     fit_intercept=self.fit_intercept)
-        problem.release_kernel()
+        solution = self._weighted_ridges(xp, X, y, asarray_on(W, xp, like=X), tasks)
         self.tasks_, self.n_tasks_ = tasks, T
         self.weights_ = R
         self.effective_sample_size_ = self.weighting_.effective_sample_size_
@@ -236,6 +214,36 @@ class _DistributionMatchingBase(BaseEstimator):
         self.intercept_ = solution.intercept
         self.n_iter_ = max(1, int(solution.info.get("n_iter") or 1))
         self._single_output = data.layout == "shared" and data.y_was_1d
+
+    def _weighted_ridges(self, xp, X, y, W, tasks):
+        """The T weighted kernel ridges (columns of W) on one kernel matrix.
+
+        Sets ``solver_`` and returns the :class:`~rkhsmtl.solvers.Solution`.
+        """
+        T = W.shape[1]
+        pool = MultiTaskData(xp, X, "shared", xp.tile(y[:, None], (1, T)), tasks, None,
+                             None, False)
+        problem = SeparableProblem(pool, self._kernel_fn(), solver="auto",
+                                   tol=self.tol, max_iter=self.max_iter)
+        row_only, _ = problem.row_weights_only(W)
+        self.solver_ = "eigen" if row_only else self._resolve_solver(X.shape[0], T)
+        if self.solver_ == "cholesky":
+            try:
+                solution = _per_task_cholesky(xp, problem.kernel(), y, W, self.alpha,
+                                              self.fit_intercept)
+            except np.linalg.LinAlgError:
+                warnings.warn(
+                    "Cholesky failed: the weighted kernel matrix is not numerically "
+                    "positive definite (a non-PSD kernel, or alpha=0). Falling back to "
+                    "solver='cg'; increase 'alpha' to avoid this.", RuntimeWarning,
+                    stacklevel=4)
+                self.solver_ = "cg"
+        if self.solver_ != "cholesky":
+            A = asarray_on(np.eye(T), xp, like=X)
+            solution = problem.solve(A, self.alpha, weights=W,
+                                     fit_intercept=self.fit_intercept)
+        problem.release_kernel()
+        return solution
 
     def _resolve_solver(self, n_rows, n_tasks):
         """``"auto"``: masked CG only where T factorizations would cost more than
