@@ -49,6 +49,11 @@ class Cholesky:
 def cholesky(xp, M, overwrite=False):
     """Factor an SPD matrix; raises ``numpy.linalg.LinAlgError`` if it is not."""
     if is_numpy(xp):
+        if overwrite and M.flags.c_contiguous and not M.flags.f_contiguous:
+            # LAPACK wants Fortran order and f2py would copy a C-ordered
+            # array (one more N x N matrix).  M is symmetric, so its
+            # transpose is the same matrix, already in Fortran order.
+            M = M.T
         c, _ = scipy.linalg.cho_factor(
             M, lower=True, overwrite_a=overwrite, check_finite=False
         )

@@ -26,9 +26,21 @@ def task_rows(xp, A, codes):
     return xp.take(A, idx, axis=0)
 
 
-def hadamard_in_place(xp, K, A, codes):
-    """Return K * A[codes][:, codes], overwriting K where the backend allows."""
+def hadamard_in_place(xp, K, A, codes, offsets=None):
+    """Return K * A[codes][:, codes], overwriting K where the backend allows.
+
+    With ``offsets`` (rows sorted by task, task t in ``offsets[t]:offsets[t+1]``)
+    each task's row block is scaled by one broadcast row vector: a single
+    pass over K with no gathers, the cheap path of every heterogeneous fit.
+    """
     N = K.shape[0]
+    if offsets is not None and (is_numpy(xp) or is_cupy(xp)):
+        idx = codes if is_numpy(xp) else xp.asarray(codes)
+        for t in range(len(offsets) - 1):
+            lo, hi = int(offsets[t]), int(offsets[t + 1])
+            if hi > lo:
+                K[lo:hi] *= xp.take(A[t], idx)[None, :]
+        return K
     if is_numpy(xp) or is_cupy(xp):
         idx = codes if is_numpy(xp) else xp.asarray(codes)
         rows = max(1, int(_BLOCK_BYTES // max(1, 8 * N)))

@@ -216,7 +216,8 @@ class SeparableProblem:
             if solver == "cholesky":
                 try:
                     chol = cholesky.factor(xp, self.kernel(), A, self.codes, d,
-                                           alpha, overwrite=consume)
+                                           alpha, overwrite=consume,
+                                           offsets=self.offsets)
                     c, b = cholesky.solve(chol, xp, y, E, d, fit_intercept)
                 except np.linalg.LinAlgError:
                     warnings.warn(
@@ -230,7 +231,7 @@ class SeparableProblem:
                     solver = info["solver"] = "eigen"
             if c is None:
                 fac = dense_eigen.decompose(xp, self.kernel(), A, self.codes, E, d,
-                                            overwrite=consume)
+                                            overwrite=consume, offsets=self.offsets)
                 c, b = dense_eigen.solve(fac, y, alpha, fit_intercept)
             if consume:
                 self.release_kernel()

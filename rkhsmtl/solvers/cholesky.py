@@ -17,10 +17,10 @@ from .._backend import linalg
 from . import _hadamard
 
 
-def factor(xp, K, A, codes, weights_sqrt, alpha, overwrite=False):
-    """Build the scaled system in place and factor it."""
+def factor(xp, K, A, codes, weights_sqrt, alpha, overwrite=False, offsets=None):
+    """Build the scaled system in place and factor it (``offsets``: task-sorted rows)."""
     M = K if overwrite else xp.asarray(K, copy=True)
-    M = _hadamard.hadamard_in_place(xp, M, A, codes)
+    M = _hadamard.hadamard_in_place(xp, M, A, codes, offsets)
     if weights_sqrt is not None:
         M = linalg.scale_symmetric(xp, M, weights_sqrt)
     M = linalg.add_to_diagonal(xp, M, alpha)

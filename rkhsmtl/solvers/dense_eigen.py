@@ -24,10 +24,10 @@ class HeteroEigen:
     U_E: Any     # Q^T D E, (N, T)
 
 
-def decompose(xp, K, A, codes, E, weights_sqrt=None, overwrite=False):
+def decompose(xp, K, A, codes, E, weights_sqrt=None, overwrite=False, offsets=None):
     """Eigendecompose the scaled Hadamard matrix once."""
     M = K if overwrite else xp.asarray(K, copy=True)
-    M = _hadamard.hadamard_in_place(xp, M, A, codes)
+    M = _hadamard.hadamard_in_place(xp, M, A, codes, offsets)
     d = weights_sqrt if weights_sqrt is not None else xp.ones((M.shape[0],),
                                                                 dtype=M.dtype)
     if weights_sqrt is not None:
