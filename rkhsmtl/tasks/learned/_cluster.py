@@ -36,14 +36,36 @@ from ._waterfill import waterfill
 
 
 def mean_free_basis(n_tasks):
-    """Orthonormal basis (T, T-1) of the vectors orthogonal to 1."""
+    """Orthonormal basis (T, T-1) of the vectors orthogonal to 1.
+
+    Parameters
+    ----------
+    n_tasks : int
+
+    Returns
+    -------
+    Q : ndarray of shape (n_tasks, n_tasks - 1)
+    """
     P = np.eye(n_tasks) - np.full((n_tasks, n_tasks), 1.0 / n_tasks)
     w, V = np.linalg.eigh(P)
     return V[:, w > 0.5]
 
 
 def cluster_labels(A, n_clusters, random_state=None):
-    """Cluster tasks from the leading mean-free directions of A."""
+    """Cluster tasks from the leading mean-free directions of A.
+
+    Parameters
+    ----------
+    A : ndarray of shape (T, T)
+        A learned task matrix.
+    n_clusters : int
+    random_state : int, RandomState instance or None, default=None
+        Seed of the k-means.
+
+    Returns
+    -------
+    labels : ndarray of shape (T,)
+    """
     from sklearn.cluster import KMeans
 
     T = A.shape[0]
@@ -58,7 +80,17 @@ def cluster_labels(A, n_clusters, random_state=None):
 
 
 class ClusterNormStep:
-    """A-step of the cluster norm; the state is the task matrix A."""
+    """A-step of the cluster norm; the state is the task matrix A.
+
+    Parameters
+    ----------
+    n_clusters : int
+        r, the number of task clusters.
+    cluster_ratio : float, default=0.1
+        Within-cluster eigenvalue bound over the between-cluster one.
+    scale : float, default=1.0
+        Eigenvalue of the mean direction and upper bound of the others.
+    """
 
     def __init__(self, n_clusters, cluster_ratio=0.1, scale=1.0):
         self.n_clusters, self.cluster_ratio, self.scale = n_clusters, cluster_ratio, scale
@@ -93,7 +125,17 @@ class ClusterNormStep:
 
 
 class ConvexClusterStep:
-    """Zhou et al.'s CMTL step; the state is the relaxed assignment M_c."""
+    """Zhou et al.'s CMTL step; the state is the relaxed assignment M_c.
+
+    Parameters
+    ----------
+    rho_1 : float
+        Cluster-structure weight.
+    rho_2 : float
+        Ridge weight.
+    n_clusters : int
+        k, the trace of M_c.
+    """
 
     def __init__(self, rho_1, rho_2, n_clusters):
         self.eta = rho_2 / rho_1

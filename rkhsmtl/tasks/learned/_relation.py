@@ -19,7 +19,15 @@ from ._spectral import from_eig, sym_eig
 
 
 class RelationStep:
-    """Ω step of MTRL (state: Ω)."""
+    """Ω step of MTRL (state: Ω).
+
+    Parameters
+    ----------
+    lambda_1 : float
+        Plain ridge weight.
+    lambda_2 : float
+        Weight of ``tr(Omega^-1 M)``.
+    """
 
     def __init__(self, lambda_1, lambda_2):
         self.lambda_1, self.lambda_2 = lambda_1, lambda_2

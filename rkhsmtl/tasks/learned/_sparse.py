@@ -28,7 +28,21 @@ def _soft_off_diagonal(A, thresh):
 
 
 class SparseStep:
-    """A-step of the sparse penalty (state: A)."""
+    """A-step of the sparse penalty (state: A).
+
+    Parameters
+    ----------
+    alpha : float
+        Weight of ``tr(A^-1 M)``.
+    beta : float
+        Weight of ``tr(A)``.
+    sparsity : float, default=1.0
+        Weight of the off-diagonal l1 norm relative to beta.
+    max_iter : int, default=500
+        Proximal-gradient iterations.
+    tol : float, default=1e-10
+        Relative change of A at which they stop.
+    """
 
     def __init__(self, alpha, beta, sparsity=1.0, max_iter=500, tol=1e-10):
         self.alpha, self.beta, self.sparsity = alpha, beta, sparsity

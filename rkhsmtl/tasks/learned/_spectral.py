@@ -25,26 +25,96 @@ import numpy as np
 
 
 def sym_eig(M):
-    """Eigenvalues (clipped at 0) and eigenvectors of the symmetric part of M."""
+    """Eigenvalues (clipped at 0) and eigenvectors of the symmetric part of M.
+
+    Parameters
+    ----------
+    M : ndarray of shape (T, T)
+
+    Returns
+    -------
+    values : ndarray of shape (T,)
+    vectors : ndarray of shape (T, T)
+    """
     w, V = np.linalg.eigh(0.5 * (M + M.T))
     return np.clip(w, 0.0, None), V
 
 
 def from_eig(values, V):
+    """The symmetric matrix ``V diag(values) V^T``."""
     A = (V * values) @ V.T
     return 0.5 * (A + A.T)
 
 
 def trace_map(sigma, alpha, beta):
+    """Eigenvalue map of the trace penalty: ``sqrt(alpha sigma / beta)``.
+
+    Parameters
+    ----------
+    sigma : ndarray
+        Eigenvalues of M (>= 0).
+    alpha : float
+        Weight of ``tr(A^-1 M)``.
+    beta : float
+        Penalty strength.
+
+    Returns
+    -------
+    a : ndarray
+        Eigenvalues of the minimizing A.
+    """
     return np.sqrt(alpha * sigma / beta)
 
 
 def frobenius_map(sigma, alpha, beta):
+    """Eigenvalue map of the Frobenius penalty: ``(alpha sigma / 2 beta)^(1/3)``.
+
+    Parameters
+    ----------
+    sigma : ndarray
+        Eigenvalues of M (>= 0).
+    alpha : float
+        Weight of ``tr(A^-1 M)``.
+    beta : float
+        Penalty strength.
+
+    Returns
+    -------
+    a : ndarray
+        Eigenvalues of the minimizing A.
+    """
     return np.cbrt(alpha * sigma / (2.0 * beta))
 
 
 def trace_frobenius_map(sigma, alpha, beta, rho):
-    """Positive root of 2 beta rho a^3 + beta (1 - rho) a^2 = alpha sigma."""
+    """Eigenvalue map of the trace + Frobenius penalty.
+
+    The positive root of ``2 beta rho a^3 + beta (1 - rho) a^2 = alpha sigma``.
+
+    Parameters
+    ----------
+    sigma : ndarray
+        Eigenvalues of M (>= 0).
+    alpha : float
+        Weight of ``tr(A^-1 M)``.
+    beta : float
+        Penalty strength.
+    rho : float
+        Share of the Frobenius term, in [0, 1].
+
+    Returns
+    -------
+    a : ndarray
+        Eigenvalues of the minimizing A.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.tasks.learned import trace_frobenius_map
+    >>> a = trace_frobenius_map(np.array([2.0]), 1.0, 1.0, 0.5)
+    >>> float(np.round(a**3 + 0.5 * a**2, 12)[0])
+    2.0
+    """
     if rho <= 0.0:
         return trace_map(sigma, alpha, beta)
     if rho >= 1.0:

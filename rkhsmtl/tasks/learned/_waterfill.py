@@ -27,6 +27,19 @@ def waterfill(s, lo, hi, total, max_iter=200):
         Bounds on each sigma, ``0 <= lo < hi``.
     total : float
         Required sum, ``m * lo <= total <= m * hi``.
+    max_iter : int, default=200
+        Bisection steps (the bracket shrinks to machine precision well before).
+
+    Returns
+    -------
+    sigma : ndarray of shape (m,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.tasks.learned import waterfill
+    >>> waterfill(np.array([4.0, 1.0, 0.0]), 0.1, 1.0, 1.5).round(3).tolist()
+    [0.933, 0.467, 0.1]
     """
     s = np.clip(np.asarray(s, dtype=float), 0.0, None)
     m = s.size
