@@ -5,9 +5,12 @@ Task t's model is trained on the whole pool with the weights
 :class:`~rkhsmtl.weighting.DistributionMatchingWeights`).  The T weighted
 ridges share their inputs, so they are one shared-input separable problem with
 task matrix :math:`A = I`, targets :math:`Y_{it} = y_i` and entry weights
-:math:`w_{it}`: one kernel matrix, one eigendecomposition of it (the
-preconditioner of the masked CG solver), and every CG step is a GEMM over all
-T tasks at once.
+:math:`w_{it}`.  The kernel matrix is computed once for all tasks; then either
+the masked CG solver of the core solves all T at once (one eigendecomposition
+of K as preconditioner, every step one GEMM over the T tasks), or the core
+dense primitives factor :math:`D_t K D_t + \alpha I` once per task.  CG needs
+more iterations as alpha shrinks and the weights spread (its preconditioner
+assumes equal weights), so ``solver="auto"`` keeps it for many tasks.
 """
 import warnings
 from functools import partial

@@ -30,7 +30,8 @@ from sklearn.utils.validation import _check_sample_weight
 from .._backend import to_numpy
 from .._validation import encode_tasks
 
-# Probabilities below this are treated as zero mass when checking for collapse.
+# Calibrated ratios average about 1 over the pool; a task whose clipped
+# ratios average below this has lost its weight ("collapsed").
 _COLLAPSE_MEAN = 1e-6
 
 
