@@ -1,6 +1,6 @@
 """
 Quickstart: multi-task kernel ridge on planted related tasks
-===========================================================
+============================================================
 
 Eight related regression tasks with few samples each.  Independent kernel
 ridge learns each task alone; pooled ridge forces one function; the

@@ -217,8 +217,10 @@ def validate_fit_data(estimator, X, y, task=None, sample_weight=None, *,
             f"{type(estimator).__name__} requires y to be passed, but the target "
             "y is None."
         )
-    validate_data(estimator, X, skip_check_array=True, reset=True)
+    # A task column named by ``task="col"`` is not a feature: remove it before
+    # recording feature names, so predict(X_without_it) matches.
     X, task = _task_labels_from_arg(X, task)
+    validate_data(estimator, X, skip_check_array=True, reset=True)
     X, column_labels = split_task_column(X, task_column)
     if column_labels is not None:
         if task is not None:
@@ -327,8 +329,8 @@ def validate_predict_data(estimator, X, task=None, *, reference, task_column=Non
         # 1-D X gets "Reshape your data" and a NaN gets a NaN message.
         check_array(X, dtype=None, ensure_all_finite=task_column is None,
                     input_name="X")
-    validate_data(estimator, X, skip_check_array=True, reset=False)
     X, task = _task_labels_from_arg(X, task)
+    validate_data(estimator, X, skip_check_array=True, reset=False)
     X, column_labels = split_task_column(X, task_column)
     if column_labels is not None:
         task = column_labels

@@ -36,15 +36,7 @@ FAST_PARAMS = {
 }
 
 # Cases known to fail the audit: (estimator name, case) -> reason, strict so
-# that a fix shows up as an XPASS to remove from here.  The all-task case fails
-# for every estimator (one shared cause), so its mark sits on the test itself.
-_ALL_TASKS_REASON = (
-    "fit(df, y, task='school') stores feature_names_in_ with the task column, so "
-    "predicting every task from a DataFrame is impossible: predict(df) reads the "
-    "task column as a feature (could not convert string to float) and "
-    "predict(df.drop(columns='school')) fails the feature-name check "
-    "(rkhsmtl/_validation.py, validate_fit_data calls validate_data before the "
-    "task column is split off)")
+# that a fix shows up as an XPASS to remove from here.
 KNOWN_FAILURES = {}
 
 
@@ -133,7 +125,6 @@ def test_task_column_parameter(cls):
     pd.testing.assert_frame_equal(df, before)
 
 
-@pytest.mark.xfail(strict=True, reason=_ALL_TASKS_REASON)
 @pytest.mark.parametrize("cls", list(_cases("all_tasks")))
 def test_predict_every_task_from_dataframe(cls):
     # After fit(df, y, task="school"), the features alone predict every task,
