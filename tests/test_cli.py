@@ -44,12 +44,14 @@ def test_default_run_writes_report_and_mtl_beats_independent(capsys, tmp_path):
     # The default command with 2 splits instead of 5 (same data and methods).
     status, out, err = _run(capsys, "--splits", "2", "--output", str(tmp_path))
     assert status == 0, err
-    for name in ("independent", "pooled", "mean", "mean-cv", "neural"):
+    methods = ("independent", "pooled", "mean", "mean-cv", "neural", "trace", "mtrl",
+               "cmtl")
+    for name in methods:
         assert name in out
     assert "explained variance (pooled)" in out and "±" in out
     assert "split 2/2" in err  # progress lines go to stderr
     rows = _csv_rows(tmp_path / "results.csv")
-    assert len(rows) == 5 * 2
+    assert len(rows) == len(methods) * 2
     assert {"ev_pooled", "r2_task", "mse_pooled", "nmse_task", "fit_time_s"} <= set(rows[0])
 
     def mean_ev(method):
@@ -57,6 +59,8 @@ def test_default_run_writes_report_and_mtl_beats_independent(capsys, tmp_path):
 
     assert mean_ev("mean-cv") > mean_ev("independent") + 0.03
     assert mean_ev("mean") > mean_ev("independent") + 0.03
+    for learned in ("trace", "mtrl", "cmtl"):
+        assert mean_ev(learned) > mean_ev("independent") + 0.03
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     for needle in ("rkhsmtl compare --splits 2", "Machine:", "CPU(s)", "Date:",
                    "| mean-cv |", "make_multitask_regression"):

@@ -95,23 +95,56 @@ def _neural(context):
 
 
 # ---------------------------------------------------------------------------
-# Methods under development register here.
-#
-# Learned task structure (issue 3: TaskStructureLearning, OutputKernelLearning,
-# TaskRelationLearning, ClusteredMultiTaskLearning) and distribution matching
-# (issue 4: rkhsmtl.weighting.DistributionMatchingRegressor / Classifier): add
-# one factory per method below.  Import the estimator INSIDE the factory, so a
-# missing or broken module skips that method with a note instead of breaking
-# the command; pass only the keyword arguments the estimator accepts
-# (context.kernel_params may hold task_weighting besides the kernel), e.g.
-#
-#   @register_method("trace", learns_task_matrix=True,
-#                    description="task matrix learned with a trace-norm penalty")
-#   def _trace(context):
-#       from .. import TaskStructureLearning          # ImportError -> skipped
-#       return TaskStructureLearning(penalty="trace")
-#
-# ``learns_task_matrix=True`` makes the command draw the fitted
-# ``task_matrix_`` as a heatmap, next to the planted one for synthetic data.
-# Keep each factory cheap: the default run must stay well under 2 minutes.
-# ---------------------------------------------------------------------------
+# Learned task structure (issue 3).  Estimators are imported inside the
+# factories, so a broken optional module skips its method with a note.  Each
+# alternating fit is capped at 50 structure steps; the small grids are searched
+# on at most _MAX_SELECT_ROWS rows, then the model is refitted on all rows.
+_STRUCTURE = dict(max_iter=50, tol=1e-4)
+
+
+def _learned(context, name, regressor, classifier, grid):
+    cls = regressor if context.problem_type == "regression" else classifier
+    model = cls(**context.kernel_params, **_STRUCTURE)
+    if "random_state" in model.get_params():
+        model.set_params(random_state=context.random_state)
+    fixed = context.fixed(name)
+    if fixed is not None:
+        return model.set_params(**fixed)
+    search = TaskGridSearch(model, grid, cv=3, random_state=context.random_state)
+    return SelectOnSubsample(search, model, max_rows=_MAX_SELECT_ROWS,
+                             random_state=context.random_state)
+
+
+@register_method("trace", learns_task_matrix=True,
+                 description="task matrix learned with a trace penalty (Ciliberto et "
+                 "al. 2015); alpha and penalty strength by 3-fold CV")
+def _trace(context):
+    from .. import TaskStructureLearning, TaskStructureLearningClassifier
+
+    return _learned(context, "trace", TaskStructureLearning,
+                    TaskStructureLearningClassifier,
+                    {"alpha": [1e-2, 1e-1, 1.0], "structure_alpha": [1e-2, 1e-1, 1.0]})
+
+
+@register_method("mtrl", learns_task_matrix=True,
+                 description="task-relation learning (Zhang & Yeung 2010); "
+                 "lambda_1, lambda_2 by 3-fold CV")
+def _mtrl(context):
+    from .. import TaskRelationLearning, TaskRelationLearningClassifier
+
+    return _learned(context, "mtrl", TaskRelationLearning, TaskRelationLearningClassifier,
+                    {"lambda_1": [1e-2, 1e-1], "lambda_2": [1e-2, 1e-1, 1.0]})
+
+
+@register_method("cmtl", learns_task_matrix=True,
+                 description="convex clustered MTL (Zhou et al. 2011), 2 clusters; "
+                 "rho_1, rho_2 by 3-fold CV")
+def _cmtl(context):
+    from .. import ClusteredMultiTaskLearning, ClusteredMultiTaskLearningClassifier
+
+    return _learned(context, "cmtl", ClusteredMultiTaskLearning,
+                    ClusteredMultiTaskLearningClassifier,
+                    {"rho_1": [1e-1, 1.0, 10.0], "rho_2": [1e-2, 1e-1]})
+
+
+# Distribution matching (issue 4) registers below in the same way.

@@ -222,6 +222,8 @@ def _run_splits(splits, ran, context, dataset, columns, headline, rows, notes,
                              if f"{spec.name}: {m}" not in notes)
                 if spec.learns_task_matrix and spec.name not in task_matrices:
                     A = getattr(est, "task_matrix_", None)
+                    if A is None:   # a selection wrapper: look at the refitted model
+                        A = getattr(getattr(est, "estimator_", None), "task_matrix_", None)
                     if A is not None:
                         task_matrices[spec.name] = np.asarray(to_numpy(A), dtype=float)
                 status = f"{headline}={scores[headline]:.3f}  fit {fit_time:.2f}s"
