@@ -51,9 +51,6 @@ _PR01_FIELDS = ("dataclass: its fields, the constructor's parameters, have no "
 # Known failures, reported to the lead; each entry xfails only the listed
 # rule codes of that name.  Remove an entry once the docstring is fixed.
 KNOWN_NUMPYDOC_FAILURES = {
-    "rkhsmtl.MultiTaskKernelClassifier": {
-        "PR03": "Parameters section lists 'loss' after 'alpha' but in a "
-                "different order than the signature"},
     "rkhsmtl.metrics.per_task_scores": {
         "PR03": "'metrics' and 'sample_weight' documented in the other order"},
     "rkhsmtl.compare.ComparisonResult": {"PR01": _PR01_FIELDS},
@@ -66,10 +63,6 @@ KNOWN_NUMPYDOC_FAILURES = {
     "rkhsmtl.compare.write_csv": {"PR01": _PR01_MISSING},
     "rkhsmtl.compare.write_plots": {"PR01": _PR01_MISSING},
     "rkhsmtl.compare.write_report": {"PR01": _PR01_MISSING},
-    "rkhsmtl.kernels.laplacian_kernel": {"PR01": _PR01_MISSING},
-    "rkhsmtl.kernels.linear_kernel": {"PR01": _PR01_MISSING},
-    "rkhsmtl.kernels.polynomial_kernel": {"PR01": _PR01_MISSING},
-    "rkhsmtl.kernels.rbf_kernel": {"PR01": _PR01_MISSING},
     "rkhsmtl.linear.LinearMultiTaskClassifierCV": {"PR01": _PR01_PROSE},
     "rkhsmtl.linear.LinearMultiTaskRegressorCV": {"PR01": _PR01_PROSE},
     "rkhsmtl.linear.chain_graph": {"PR01": _PR01_MISSING},
@@ -89,24 +82,6 @@ KNOWN_NUMPYDOC_FAILURES = {
     "rkhsmtl.neural.HardSharingNetRegressor": {
         "PR01": "the Parameters heading follows the objective paragraph "
                 "without a blank line, so the section is not recognized"},
-    "rkhsmtl.solvers.Solution": {"PR01": _PR01_MISSING},
-    "rkhsmtl.solvers.choose_solver": {"PR01": _PR01_MISSING},
-    "rkhsmtl.tasks.learned.ClusterNormStep": {"PR01": _PR01_MISSING},
-    "rkhsmtl.tasks.learned.ConvexClusterStep": {"PR01": _PR01_MISSING},
-    "rkhsmtl.tasks.learned.RelationStep": {"PR01": _PR01_MISSING},
-    "rkhsmtl.tasks.learned.SparseStep": {"PR01": _PR01_MISSING},
-    "rkhsmtl.tasks.learned.cluster_labels": {"PR01": _PR01_MISSING},
-    "rkhsmtl.tasks.learned.frobenius_map": {"GL08": "no docstring"},
-    "rkhsmtl.tasks.learned.mean_free_basis": {"PR01": _PR01_MISSING},
-    "rkhsmtl.tasks.learned.trace_frobenius_map": {"PR01": _PR01_MISSING},
-    "rkhsmtl.tasks.learned.trace_map": {"GL08": "no docstring"},
-    "rkhsmtl.tasks.learned.waterfill": {
-        "PR01": "'max_iter' is missing from the Parameters section"},
-    "rkhsmtl.tasks.check_task_matrix": {"PR01": _PR01_MISSING},
-    "rkhsmtl.tasks.independent_task_matrix": {"PR01": _PR01_MISSING},
-    "rkhsmtl.tasks.mean_regularized_task_matrix": {"PR01": _PR01_MISSING},
-    "rkhsmtl.tasks.pooled_task_matrix": {"PR01": _PR01_MISSING},
-    "rkhsmtl.tasks.resolve_task_matrix": {"PR01": _PR01_MISSING},
 }
 
 # Doctests known to fail, by doctest name (module.object); none at present.

@@ -68,11 +68,13 @@ class MultiTaskKernelClassifier(ClassifierMixin, _MultiTaskKernelBase):
     ----------
     alpha : float, default=1.0
     loss : {"squared", "logistic"}, default="squared"
+    kernel, gamma, degree, coef0, kernel_params, task_matrix, omega, task_graph, graph_epsilon, task_weighting, fit_intercept, solver, tol, max_iter
+        As in :class:`MultiTaskKernelRidge`.
     max_newton_iter : int, default=50
         Newton steps of the logistic loss.
     newton_tol : float, default=1e-8
         Stop Newton when the relative decrease of the objective is below this.
-    kernel, gamma, degree, coef0, kernel_params, task_matrix, omega, task_graph, graph_epsilon, task_weighting, fit_intercept, solver, tol, max_iter, task_column, device
+    task_column, device
         As in :class:`MultiTaskKernelRidge`.
 
     Attributes

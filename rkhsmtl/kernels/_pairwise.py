@@ -14,14 +14,40 @@ def _gamma(gamma, X):
 
 
 def linear_kernel(X, Y=None):
-    """k(x, y) = <x, y>."""
+    """k(x, y) = <x, y>.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples_X, n_features)
+    Y : array of shape (n_samples_Y, n_features), default=None
+        None means X.
+
+    Returns
+    -------
+    K : array of shape (n_samples_X, n_samples_Y)
+    """
     Y = X if Y is None else Y
     xp = get_namespace(X, Y)
     return X @ xp.matrix_transpose(Y)
 
 
 def polynomial_kernel(X, Y=None, gamma=None, degree=3, coef0=1.0):
-    """k(x, y) = (gamma <x, y> + coef0) ** degree; gamma=None is 1/n_features."""
+    """k(x, y) = (gamma <x, y> + coef0) ** degree; gamma=None is 1/n_features.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples_X, n_features)
+    Y : array of shape (n_samples_Y, n_features), default=None
+        None means X.
+    gamma : float, default=None
+        None means ``1 / n_features``.
+    degree : float, default=3
+    coef0 : float, default=1.0
+
+    Returns
+    -------
+    K : array of shape (n_samples_X, n_samples_Y)
+    """
     K = linear_kernel(X, Y)
     return (_gamma(gamma, X) * K + coef0) ** degree
 
@@ -36,7 +62,20 @@ def _squared_distances(xp, X, Y):
 
 
 def rbf_kernel(X, Y=None, gamma=None):
-    """k(x, y) = exp(-gamma ||x - y||^2); gamma=None is 1/n_features."""
+    """k(x, y) = exp(-gamma ||x - y||^2); gamma=None is 1/n_features.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples_X, n_features)
+    Y : array of shape (n_samples_Y, n_features), default=None
+        None means X.
+    gamma : float, default=None
+        None means ``1 / n_features``.
+
+    Returns
+    -------
+    K : array of shape (n_samples_X, n_samples_Y)
+    """
     Y = X if Y is None else Y
     xp = get_namespace(X, Y)
     g = _gamma(gamma, X)
@@ -70,7 +109,20 @@ def _rbf_in_place(xp, X, Y, g):
 
 
 def laplacian_kernel(X, Y=None, gamma=None):
-    """k(x, y) = exp(-gamma ||x - y||_1); gamma=None is 1/n_features."""
+    """k(x, y) = exp(-gamma ||x - y||_1); gamma=None is 1/n_features.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples_X, n_features)
+    Y : array of shape (n_samples_Y, n_features), default=None
+        None means X.
+    gamma : float, default=None
+        None means ``1 / n_features``.
+
+    Returns
+    -------
+    K : array of shape (n_samples_X, n_samples_Y)
+    """
     Y = X if Y is None else Y
     xp = get_namespace(X, Y)
     g = _gamma(gamma, X)

@@ -11,6 +11,21 @@ DENSE_COPIES = 2.0
 def choose_solver(solver, layout, complete, n_rows, xp):
     """Resolve ``solver`` ("auto" or an explicit name) for one problem.
 
+    Parameters
+    ----------
+    solver : {"auto", "eigen", "cholesky", "cg"}
+    layout : {"shared", "heterogeneous"}
+    complete : bool
+        Whether a shared-input Y has no missing entries.
+    n_rows : int
+        n (shared) or N (heterogeneous).
+    xp : namespace
+        Array namespace (memory is checked on its device).
+
+    Returns
+    -------
+    solver : str
+
     Raises
     ------
     ValueError

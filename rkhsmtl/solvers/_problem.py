@@ -34,7 +34,18 @@ from ._kernel_operator import KernelOperator
 
 @dataclass
 class Solution:
-    """Prediction coefficients of one solve."""
+    """Prediction coefficients of one solve.
+
+    Parameters
+    ----------
+    dual_coef : array of shape (n_rows, n_tasks)
+        B: ``f_t(x) = k(x, X) @ B[:, t]``.
+    intercept : array of shape (n_tasks,)
+    coef : array, default=None
+        Raw dual coefficients (C for shared inputs, c for heterogeneous rows).
+    info : dict
+        Solver diagnostics (``solver``, CG ``n_iter``, warm-start ``x``).
+    """
 
     dual_coef: Any                 # B, (n_rows, T): f_t(x) = k(x, X) @ B[:, t]
     intercept: Any                 # (T,)

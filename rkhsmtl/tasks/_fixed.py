@@ -18,12 +18,32 @@ TASK_MATRICES = ("independent", "pooled", "mean", "graph")
 
 
 def independent_task_matrix(n_tasks):
-    """A = I: every task learned on its own."""
+    """A = I: every task learned on its own.
+
+    Parameters
+    ----------
+    n_tasks : int
+        Number of tasks T.
+
+    Returns
+    -------
+    A : ndarray of shape (n_tasks, n_tasks)
+    """
     return np.eye(n_tasks)
 
 
 def pooled_task_matrix(n_tasks):
-    """A = 11^T: one function shared by all tasks."""
+    """A = 11^T: one function shared by all tasks.
+
+    Parameters
+    ----------
+    n_tasks : int
+        Number of tasks T.
+
+    Returns
+    -------
+    A : ndarray of shape (n_tasks, n_tasks)
+    """
     return np.ones((n_tasks, n_tasks))
 
 
@@ -32,6 +52,17 @@ def mean_regularized_task_matrix(n_tasks, omega=0.5):
 
     ``omega=0`` is independent learning; ``omega=1`` is one pooled function
     (with the regularization scaled by ``n_tasks``).
+
+    Parameters
+    ----------
+    n_tasks : int
+        Number of tasks T.
+    omega : float in [0, 1], default=0.5
+        Coupling strength.
+
+    Returns
+    -------
+    A : ndarray of shape (n_tasks, n_tasks)
     """
     omega = float(omega)
     if not 0.0 <= omega <= 1.0:
@@ -84,6 +115,20 @@ def check_task_matrix(A, n_tasks, tol=1e-8, name="task_matrix"):
 
     Returns a symmetrized float64 copy with round-off negative eigenvalues
     clipped to zero.
+
+    Parameters
+    ----------
+    A : array-like of shape (n_tasks, n_tasks)
+    n_tasks : int
+        Expected number of tasks.
+    tol : float, default=1e-8
+        Relative tolerance for symmetry and for negative eigenvalues.
+    name : str, default="task_matrix"
+        Parameter name used in error messages.
+
+    Returns
+    -------
+    A : ndarray of shape (n_tasks, n_tasks)
     """
     A = np.array(A, dtype=float)
     if A.ndim != 2 or A.shape != (n_tasks, n_tasks):
@@ -116,7 +161,23 @@ def check_task_matrix(A, n_tasks, tol=1e-8, name="task_matrix"):
 
 def resolve_task_matrix(task_matrix, n_tasks, omega=0.5, task_graph=None,
                         graph_epsilon=1.0):
-    """Turn the estimator's ``task_matrix`` parameter into a numpy matrix."""
+    """Turn the estimator's ``task_matrix`` parameter into a numpy matrix.
+
+    Parameters
+    ----------
+    task_matrix : {"independent", "pooled", "mean", "graph"} or array-like
+    n_tasks : int
+    omega : float, default=0.5
+        Coupling of ``"mean"``.
+    task_graph : array-like of shape (n_tasks, n_tasks), default=None
+        Similarities of ``"graph"``.
+    graph_epsilon : float, default=1.0
+        Ridge weight of ``"graph"``.
+
+    Returns
+    -------
+    A : ndarray of shape (n_tasks, n_tasks)
+    """
     if isinstance(task_matrix, str):
         if task_matrix == "independent":
             return independent_task_matrix(n_tasks)
