@@ -76,12 +76,6 @@ KNOWN_NUMPYDOC_FAILURES = {
     "rkhsmtl.linear.penalties.SparseTrace": {"PR01": _PR01_MISSING},
     "rkhsmtl.linear.penalties.Trace": {"PR01": _PR01_MISSING},
     "rkhsmtl.linear.penalties.make_penalty": {"PR01": _PR01_MISSING},
-    "rkhsmtl.neural.HardSharingNetClassifier": {
-        "PR01": "the Parameters heading follows the objective paragraph "
-                "without a blank line, so the section is not recognized"},
-    "rkhsmtl.neural.HardSharingNetRegressor": {
-        "PR01": "the Parameters heading follows the objective paragraph "
-                "without a blank line, so the section is not recognized"},
 }
 
 # Doctests known to fail, by doctest name (module.object); none at present.

@@ -97,7 +97,7 @@ _ATTRS_DOC = """
     coef_components_ : dict or None
         ``{"P", "Q"}`` for the ``W = P + Q`` models, ``{"W", "M"}`` for
         ``"cluster"``; None otherwise.
-    objective_history_ : ndarray of shape (n_iter_ + 1,)
+    objective_history_ : ndarray of shape (n_iterations + 1,)
         Objective values, non-increasing, starting at the initial point.
     n_iter_ : int
     n_features_in_ : int

@@ -33,7 +33,8 @@ _OBJECTIVE = r"""
     :math:`h` through the head of task :math:`t`, :math:`O_t` are the observed
     training entries of task :math:`t` in the mini-batch, :math:`\lambda` is
     ``weight_decay`` (weight matrices only, not biases) and the weights
-    :math:`w_t` depend on ``loss_weighting`` (all 1 for ``"equal"``)."""
+    :math:`w_t` depend on ``loss_weighting`` (all 1 for ``"equal"``).
+"""
 
 _PARAMETERS = """
     Parameters
@@ -95,12 +96,12 @@ default="equal"
     coefs_ : list of arrays
         ``[W_1, b_1, ..., W_L, b_L, <head arrays>]``; with ``single_task`` a
         list of such lists, one per task.
-    loss_history_ : ndarray of shape (n_iter_, n_tasks)
+    loss_history_ : ndarray of shape (n_epochs, n_tasks)
         Per-task training loss of each epoch (NaN after a single-task network
         stopped).
-    validation_history_ : ndarray of shape (n_iter_, n_tasks) or None
+    validation_history_ : ndarray of shape (n_epochs, n_tasks) or None
         Per-task validation loss of each epoch (early stopping only).
-    task_weights_history_ : ndarray of shape (n_iter_, n_tasks) or None
+    task_weights_history_ : ndarray of shape (n_epochs, n_tasks) or None
         Task weights at the end of each epoch, for learned weightings
         (``exp(-s_t)`` for ``"uncertainty"``, ``w_t`` for ``"gradnorm"``).
     task_weights_ : ndarray of shape (n_tasks,) or None
@@ -110,7 +111,7 @@ default="equal"
     n_iter_ : int
         Epochs run.
     n_features_in_ : int
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (n_features,)
         Defined when ``X`` has string column names."""
 
 
