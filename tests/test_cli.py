@@ -45,7 +45,7 @@ def test_default_run_writes_report_and_mtl_beats_independent(capsys, tmp_path):
     status, out, err = _run(capsys, "--splits", "2", "--output", str(tmp_path))
     assert status == 0, err
     methods = ("independent", "pooled", "mean", "mean-cv", "neural", "trace", "mtrl",
-               "cmtl")
+               "cmtl", "dm")
     for name in methods:
         assert name in out
     assert "explained variance (pooled)" in out and "±" in out
@@ -255,3 +255,19 @@ def test_plugins_from_entry_points(capsys, monkeypatch):
         assert "skipped plugin 'broken'" in err
     finally:
         unregister_method("plugin-method")
+
+
+def test_structure_on_subsample_learns_on_a_subsample_and_refits_fixed():
+    from rkhsmtl import MultiTaskKernelRidge, TaskRelationLearning
+    from rkhsmtl.compare import StructureOnSubsample
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 2)
+    task = np.repeat([0, 1, 2], 100)
+    y = np.sin(X[:, 0]) + 0.1 * rng.randn(300)
+    model = StructureOnSubsample(TaskRelationLearning(), max_rows=120).fit(X, y, task=task)
+    assert model.learner_.dual_coef_.shape[0] == 120
+    ref = MultiTaskKernelRidge(alpha=1.0, task_matrix=model.learner_.task_matrix_).fit(
+        X, y, task=task)
+    np.testing.assert_allclose(model.predict(X, task=task), ref.predict(X, task=task))
+    np.testing.assert_allclose(model.task_matrix_, model.learner_.task_matrix_)

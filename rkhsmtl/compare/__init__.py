@@ -39,7 +39,7 @@ from ._registry import (
 )
 from ._report import write_csv, write_report
 from ._runner import ComparisonResult, MethodError, run_comparison
-from ._selection import SelectOnSubsample, TaskGridSearch
+from ._selection import SelectOnSubsample, StructureOnSubsample, TaskGridSearch
 
 __all__ = [
     "BUILTIN_DATASETS",
@@ -51,6 +51,7 @@ __all__ = [
     "MethodError",
     "MethodSpec",
     "SelectOnSubsample",
+    "StructureOnSubsample",
     "TaskGridSearch",
     "get_method",
     "list_methods",

@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import MultiTaskKernelClassifier, MultiTaskKernelRidge, MultiTaskKernelRidgeCV
 from ._registry import register_method
-from ._selection import SelectOnSubsample, TaskGridSearch
+from ._selection import SelectOnSubsample, StructureOnSubsample, TaskGridSearch
 
 _MAX_SELECT_ROWS = 2000
 _ALPHAS = tuple(np.logspace(-3, 2, 6))
@@ -100,6 +100,7 @@ def _neural(context):
 # alternating fit is capped at 50 structure steps; the small grids are searched
 # on at most _MAX_SELECT_ROWS rows, then the model is refitted on all rows.
 _STRUCTURE = dict(max_iter=50, tol=1e-4)
+_MAX_STRUCTURE_ROWS = 4000
 
 
 def _learned(context, name, regressor, classifier, grid):
@@ -109,10 +110,17 @@ def _learned(context, name, regressor, classifier, grid):
         model.set_params(random_state=context.random_state)
     fixed = context.fixed(name)
     if fixed is not None:
-        return model.set_params(**fixed)
-    search = TaskGridSearch(model, grid, cv=3, random_state=context.random_state)
-    return SelectOnSubsample(search, model, max_rows=_MAX_SELECT_ROWS,
-                             random_state=context.random_state)
+        model.set_params(**fixed)
+    else:
+        model = SelectOnSubsample(
+            TaskGridSearch(model, grid, cv=3, random_state=context.random_state), model,
+            max_rows=_MAX_SELECT_ROWS, random_state=context.random_state)
+    if context.n_train_rows > _MAX_STRUCTURE_ROWS:
+        # Learn A on a subsample, refit it fixed on all rows (the protocol of
+        # benchmarks/results_school.py).
+        return StructureOnSubsample(model, max_rows=_MAX_STRUCTURE_ROWS,
+                                    random_state=context.random_state)
+    return model
 
 
 @register_method("trace", learns_task_matrix=True,
@@ -147,4 +155,30 @@ def _cmtl(context):
                     {"rho_1": [1e-1, 1.0, 10.0], "rho_2": [1e-2, 1e-1]})
 
 
-# Distribution matching (issue 4) registers below in the same way.
+# Distribution matching (issue 4).  Every task gets a fit on the whole pool,
+# so it is offered only where the pool is small enough for T weighted fits.
+_MAX_POOL_ROWS = 6000
+
+
+@register_method("dm", description="distribution matching (Bickel et al. 2008): each "
+                 "task's kernel ridge on the whole pool, reweighted to its own input "
+                 "distribution; alpha by 3-fold CV")
+def _distribution_matching(context):
+    from ..weighting import DistributionMatchingClassifier, DistributionMatchingRegressor
+
+    if context.n_train_rows * context.n_tasks > _MAX_POOL_ROWS * 32:
+        raise ValueError(
+            f"distribution matching fits every task on the whole pool: "
+            f"{context.n_tasks} fits on {context.n_train_rows} rows is too large for "
+            "this comparison; leave 'dm' out of --methods on this data set.")
+    cls = (DistributionMatchingRegressor if context.problem_type == "regression"
+           else DistributionMatchingClassifier)
+    params = {k: v for k, v in context.kernel_params.items() if k != "task_weighting"}
+    model = cls(**params)
+    fixed = context.fixed("dm")
+    if fixed is not None:
+        return model.set_params(**fixed)
+    search = TaskGridSearch(model, {"alpha": [1e-2, 1e-1, 1.0]}, cv=3,
+                            random_state=context.random_state)
+    return SelectOnSubsample(search, model, max_rows=_MAX_SELECT_ROWS,
+                             random_state=context.random_state)
