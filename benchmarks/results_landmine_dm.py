@@ -8,7 +8,7 @@ gamma = 1/9 for every method; squared loss on +-1 labels for every method
 Hyperparameters are chosen once per training size by 3-fold task-stratified CV
 (mean per-task AUC) on the training rows of the first repetition, then fixed.
 
-The numbers in docs/results_weighting.md were produced with single-threaded
+The numbers in docs/results.md (Landmine section) were produced with single-threaded
 BLAS (OPENBLAS_NUM_THREADS=1) on a 2-core machine shared with other jobs,
 where multithreaded Cholesky factorizations were several times slower.
 
