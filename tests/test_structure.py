@@ -482,3 +482,33 @@ def test_plots_of_learned_structure():
     assert abs(order.index(0) - order.index(1)) == 1 or abs(order.index(0) - order.index(2)) == 1
     with pytest.raises(ValueError, match="'order' parameter"):
         plot_task_relations(est, order="sorted")
+
+
+@pytest.mark.parametrize("make", [
+    lambda **kw: TaskStructureLearning(alpha=0.1, **kw),
+    lambda **kw: TaskRelationLearning(**kw),
+    lambda **kw: ClusteredMultiTaskLearningClassifier(**kw),
+])
+def test_task_labels_flow_through_cross_validation_and_metadata_routing(make):
+    import sklearn
+    from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+
+    X, y, task = _hetero_data()
+    if "Classifier" in type(make()).__name__:
+        y = (y > np.median(y)).astype(int)
+    codes = np.searchsorted(["a", "b", "c", "d"], task)
+    Xc = np.c_[X, codes]
+    Xc_before, y_before = Xc.copy(), y.copy()
+    cv = KFold(3, shuffle=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = cross_validate(make(task_column=2, max_iter=20), Xc, y, cv=cv)
+        assert np.all(np.isfinite(res["test_score"]))
+        gs = GridSearchCV(make(task_column=2, max_iter=20), {"epsilon": [1e-8, 1e-6]}, cv=cv)
+        gs.fit(Xc, y)
+        with sklearn.config_context(enable_metadata_routing=True):
+            est = make(max_iter=20).set_fit_request(task=True).set_score_request(task=True)
+            res = cross_validate(est, X, y, cv=cv, params={"task": task})
+            assert np.all(np.isfinite(res["test_score"]))
+    np.testing.assert_array_equal(Xc, Xc_before)
+    np.testing.assert_array_equal(y, y_before)
