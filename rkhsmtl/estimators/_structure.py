@@ -20,7 +20,7 @@ from ._structure_base import (
     _StructureLearningBase,
     _StructureRegressorMixin,
 )
-from ._structure_docs import fill
+from ._structure_docs import classifier_doc, regressor_doc
 
 
 def _common_init(self, kwargs):
@@ -150,19 +150,13 @@ _TSL_DOC = r"""Multi-task kernel learning with a learned, penalized task matrix.
 
 
 class TaskStructureLearning(_StructureRegressorMixin, _TaskStructure):
-    __doc__ = fill(_TSL_DOC.replace("%(name)s", "TaskStructureLearning")
-                   .replace("%(extra_attributes)s", "")
-                   .replace("%(target)s", "Y"))
+    __doc__ = regressor_doc(_TSL_DOC, "TaskStructureLearning")
 
 
 class TaskStructureLearningClassifier(_StructureClassifierMixin, _TaskStructure):
-    __doc__ = fill(_TSL_DOC.replace("Multi-task kernel learning", "Binary multi-task "
-                                    "kernel classification")
-                   .replace("%(name)s", "TaskStructureLearningClassifier")
-                   .replace("%(extra_attributes)s", "    classes_ : ndarray or list of "
-                            "ndarray\n        The two labels (per task when they "
-                            "differ).\n\n%(classifier_note)s\n")
-                   .replace("%(target)s", "(Y > 0).astype(int)"))
+    __doc__ = classifier_doc(_TSL_DOC, "TaskStructureLearningClassifier",
+                             ("Multi-task kernel learning",
+                              "Binary multi-task kernel classification"))
 
 
 # ------------------------------------------------------------------ OKL
@@ -254,17 +248,13 @@ _OKL_DOC = r"""Output-kernel learning (Dinuzzo, Ong, Gehler & Pillonetto, ICML 2
 
 
 class OutputKernelLearning(_StructureRegressorMixin, _OutputKernel):
-    __doc__ = fill(_OKL_DOC.replace("%(name)s", "OutputKernelLearning")
-                   .replace("%(extra_attributes)s", "").replace("%(target)s", "Y"))
+    __doc__ = regressor_doc(_OKL_DOC, "OutputKernelLearning")
 
 
 class OutputKernelLearningClassifier(_StructureClassifierMixin, _OutputKernel):
-    __doc__ = fill(_OKL_DOC.replace("Output-kernel learning", "Output-kernel learning "
-                                    "for binary tasks")
-                   .replace("%(name)s", "OutputKernelLearningClassifier")
-                   .replace("%(extra_attributes)s", "    classes_ : ndarray or list of "
-                            "ndarray\n\n%(classifier_note)s\n")
-                   .replace("%(target)s", "(Y > 0).astype(int)"))
+    __doc__ = classifier_doc(_OKL_DOC, "OutputKernelLearningClassifier",
+                             ("Output-kernel learning",
+                              "Output-kernel learning for binary tasks"))
 
 
 # ------------------------------------------------------------------ MTRL
@@ -350,17 +340,13 @@ _MTRL_DOC = r"""Multi-task relationship learning (MTRL; Zhang & Yeung, UAI 2010)
 
 
 class TaskRelationLearning(_StructureRegressorMixin, _TaskRelation):
-    __doc__ = fill(_MTRL_DOC.replace("%(name)s", "TaskRelationLearning")
-                   .replace("%(extra_attributes)s", "").replace("%(target)s", "Y"))
+    __doc__ = regressor_doc(_MTRL_DOC, "TaskRelationLearning")
 
 
 class TaskRelationLearningClassifier(_StructureClassifierMixin, _TaskRelation):
-    __doc__ = fill(_MTRL_DOC.replace("Multi-task relationship learning", "Multi-task "
-                                     "relationship learning for binary tasks")
-                   .replace("%(name)s", "TaskRelationLearningClassifier")
-                   .replace("%(extra_attributes)s", "    classes_ : ndarray or list of "
-                            "ndarray\n\n%(classifier_note)s\n")
-                   .replace("%(target)s", "(Y > 0).astype(int)"))
+    __doc__ = classifier_doc(_MTRL_DOC, "TaskRelationLearningClassifier",
+                             ("Multi-task relationship learning",
+                              "Multi-task relationship learning for binary tasks"))
 
 
 # ------------------------------------------------------------------ CMTL
@@ -441,14 +427,10 @@ _CMTL_DOC = r"""Convex clustered multi-task learning (Zhou, Chen & Ye, NIPS 2011
 
 
 class ClusteredMultiTaskLearning(_StructureRegressorMixin, _ConvexClusters):
-    __doc__ = fill(_CMTL_DOC.replace("%(name)s", "ClusteredMultiTaskLearning")
-                   .replace("%(extra_attributes)s", "").replace("%(target)s", "Y"))
+    __doc__ = regressor_doc(_CMTL_DOC, "ClusteredMultiTaskLearning")
 
 
 class ClusteredMultiTaskLearningClassifier(_StructureClassifierMixin, _ConvexClusters):
-    __doc__ = fill(_CMTL_DOC.replace("Convex clustered multi-task learning",
-                                     "Convex clustered multi-task classification")
-                   .replace("%(name)s", "ClusteredMultiTaskLearningClassifier")
-                   .replace("%(extra_attributes)s", "    classes_ : ndarray or list of "
-                            "ndarray\n\n%(classifier_note)s\n")
-                   .replace("%(target)s", "(Y > 0).astype(int)"))
+    __doc__ = classifier_doc(_CMTL_DOC, "ClusteredMultiTaskLearningClassifier",
+                             ("Convex clustered multi-task learning",
+                              "Convex clustered multi-task classification"))

@@ -69,3 +69,25 @@ def fill(doc):
     return doc.replace("%(common_parameters)s", COMMON_PARAMETERS) \
               .replace("%(common_attributes)s", COMMON_ATTRIBUTES) \
               .replace("%(classifier_note)s", CLASSIFIER_NOTE)
+
+
+_CLASSES_ATTRIBUTE = """\
+    classes_ : ndarray or list of ndarray
+        The two labels (per task when they differ).
+
+%(classifier_note)s
+"""
+
+
+def regressor_doc(template, name):
+    """Docstring of a learned-structure regressor from its family template."""
+    return fill(template.replace("%(name)s", name).replace("%(extra_attributes)s", "")
+                .replace("%(target)s", "Y"))
+
+
+def classifier_doc(template, name, title):
+    """Docstring of the classifier twin: new title, ``classes_``, label targets."""
+    old, new = title
+    return fill(template.replace(old, new, 1).replace("%(name)s", name)
+                .replace("%(extra_attributes)s", _CLASSES_ATTRIBUTE)
+                .replace("%(target)s", "(Y > 0).astype(int)"))
