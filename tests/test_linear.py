@@ -448,3 +448,21 @@ def test_docstring_examples_run():
                 runner.run(test)
     assert n >= 7
     assert runner.failures == 0
+
+
+def test_gram_form_of_the_squared_loss_equals_the_direct_form():
+    """Complete shared targets use X^T X; it must equal the row-wise loss."""
+    from rkhsmtl.linear._losses import MultiTaskDatafit
+
+    rng = np.random.RandomState(0)
+    X, Y = rng.randn(40, 6), rng.randn(40, 3)
+    for weighting in ("samples", "uniform"):
+        fit = MultiTaskDatafit(X, Y, None, 3, task_weighting=weighting)
+        assert fit._gram is not None
+        W, b = rng.randn(6, 3), rng.randn(3)
+        gram = fit.value_and_grad(W, b)
+        fit._gram = None
+        direct = fit.value_and_grad(W, b)
+        np.testing.assert_allclose(gram[0], direct[0], rtol=1e-12)
+        np.testing.assert_allclose(gram[1], direct[1], atol=1e-12)
+        np.testing.assert_allclose(gram[2], direct[2], atol=1e-12)
