@@ -53,16 +53,6 @@ _PR01_FIELDS = ("dataclass: its fields, the constructor's parameters, have no "
 KNOWN_NUMPYDOC_FAILURES = {
     "rkhsmtl.metrics.per_task_scores": {
         "PR03": "'metrics' and 'sample_weight' documented in the other order"},
-    "rkhsmtl.compare.ComparisonResult": {"PR01": _PR01_FIELDS},
-    "rkhsmtl.compare.Dataset": {"PR01": _PR01_FIELDS},
-    "rkhsmtl.compare.MethodContext": {"PR01": _PR01_FIELDS},
-    "rkhsmtl.compare.MethodSpec": {"PR01": _PR01_FIELDS},
-    "rkhsmtl.compare.get_method": {"PR01": _PR01_MISSING},
-    "rkhsmtl.compare.list_methods": {"PR01": _PR01_MISSING},
-    "rkhsmtl.compare.unregister_method": {"PR01": _PR01_MISSING},
-    "rkhsmtl.compare.write_csv": {"PR01": _PR01_MISSING},
-    "rkhsmtl.compare.write_plots": {"PR01": _PR01_MISSING},
-    "rkhsmtl.compare.write_report": {"PR01": _PR01_MISSING},
     "rkhsmtl.linear.LinearMultiTaskClassifierCV": {"PR01": _PR01_PROSE},
     "rkhsmtl.linear.LinearMultiTaskRegressorCV": {"PR01": _PR01_PROSE},
     "rkhsmtl.linear.chain_graph": {"PR01": _PR01_MISSING},

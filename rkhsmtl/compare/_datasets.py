@@ -53,6 +53,31 @@ class Dataset:
     ``task`` holds integer codes ``0..n_tasks-1``; ``task_names[t]`` is the
     label of code ``t``.  ``test_size`` / ``train_size`` describe the
     per-task split of the protocol (one of them is set).
+
+    Parameters
+    ----------
+    name : str
+        Short name (``"school"``, a file name...).
+    description : str
+        One line for reports.
+    problem_type : {"regression", "classification"}
+    X : ndarray of shape (n_rows, n_features)
+    y : ndarray of shape (n_rows,)
+    task : ndarray of shape (n_rows,)
+        Integer task codes.
+    task_names : list
+        Label of each task code.
+    test_size : float, default=0.25
+        Per-task test share of the protocol.
+    train_size : int, default=None
+        Per-task number of training rows (used instead of ``test_size``).
+    protocol : str, default=""
+        The protocol's name, for reports.
+    hyperparameters : mapping, default={}
+        Published fixed hyperparameters by method name (see
+        :class:`MethodContext`).
+    true_task_matrix : ndarray of shape (n_tasks, n_tasks), default=None
+        The planted task matrix of synthetic data.
     """
 
     name: str

@@ -62,6 +62,16 @@ def write_plots(result, out_dir):
     """Write every figure; returns the file names written (relative to ``out_dir``).
 
     Raises ImportError when matplotlib is missing.
+
+    Parameters
+    ----------
+    result : ComparisonResult
+    out_dir : str or path-like
+        Folder for the PNG files.
+
+    Returns
+    -------
+    names : list of str
     """
     _pyplot()
     written = ["metric_by_method.png"]

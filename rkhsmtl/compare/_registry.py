@@ -17,7 +17,7 @@ PROBLEM_TYPES = ("regression", "classification")
 class MethodContext:
     """What a method factory knows about the data set.
 
-    Attributes
+    Parameters
     ----------
     dataset : str
         Short name of the data set (``"synthetic"``, ``"school"``, a file name).
@@ -57,7 +57,21 @@ class MethodContext:
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """One registered method (see :func:`register_method`)."""
+    """One registered method (see :func:`register_method`).
+
+    Parameters
+    ----------
+    name : str
+        Name used in ``--methods`` and in the tables.
+    factory : callable
+        ``factory(context) -> estimator`` (unfitted).
+    problem_types : tuple of str
+        ``"regression"`` and/or ``"classification"``.
+    description : str, default=""
+        One line shown by ``--list-methods``.
+    learns_task_matrix : bool, default=False
+        Whether the fitted estimator exposes ``task_matrix_`` (drawn as a heatmap).
+    """
 
     name: str
     factory: Callable[[MethodContext], Any]
@@ -159,7 +173,12 @@ def register_method(name, factory=None, *, problem_types=PROBLEM_TYPES, descript
 
 
 def unregister_method(name):
-    """Remove a registered method (a missing name is an error naming the known ones)."""
+    """Remove a registered method (a missing name is an error naming the known ones).
+
+    Parameters
+    ----------
+    name : str
+    """
     get_method(name)
     del _REGISTRY[name]
 
@@ -203,6 +222,14 @@ def load_notes():
 def get_method(name):
     """The :class:`MethodSpec` registered under ``name``.
 
+    Parameters
+    ----------
+    name : str
+
+    Returns
+    -------
+    spec : MethodSpec
+
     Raises
     ------
     KeyError
@@ -218,7 +245,17 @@ def get_method(name):
 
 
 def list_methods(problem_type: Optional[str] = None):
-    """Registered methods in registration order, optionally for one problem type."""
+    """Registered methods in registration order, optionally for one problem type.
+
+    Parameters
+    ----------
+    problem_type : {"regression", "classification"}, default=None
+        None lists every method.
+
+    Returns
+    -------
+    specs : list of MethodSpec
+    """
     _load_builtins()
     return [spec for spec in _REGISTRY.values()
             if problem_type is None or spec.applies_to(problem_type)]

@@ -66,7 +66,14 @@ def format_markdown_table(header, rows):
 
 
 def write_csv(result, path):
-    """One row per method x split with every metric, timings and selections."""
+    """One row per method x split with every metric, timings and selections.
+
+    Parameters
+    ----------
+    result : ComparisonResult
+    path : str or path-like
+        The CSV file to write.
+    """
     fields = (["method", "split", "n_train", "n_test"] + result.metric_columns
               + ["fit_time_s", "predict_time_s", "selected", "error"])
     with open(path, "w", newline="", encoding="utf-8") as fh:
@@ -105,7 +112,18 @@ def _selections(result):
 
 
 def write_report(result, path, *, command_line, figures=()):
-    """``report.md``: command line, data set, machine, date, table and notes."""
+    """``report.md``: command line, data set, machine, date, table and notes.
+
+    Parameters
+    ----------
+    result : ComparisonResult
+    path : str or path-like
+        The Markdown file to write.
+    command_line : str
+        The command that produced the result (quoted in the report).
+    figures : sequence of str, default=()
+        Figure files (relative to the report) to link.
+    """
     data = result.dataset
     header, rows = summary_table(result)
     full_header, full_rows = summary_table(

@@ -25,7 +25,7 @@ class MethodError(ValueError):
 class ComparisonResult:
     """Everything a comparison produced.
 
-    Attributes
+    Parameters
     ----------
     dataset : Dataset
     methods : list of MethodSpec
@@ -42,6 +42,10 @@ class ComparisonResult:
         Learned task matrices (first split) of methods that learn one.
     n_splits, test_size, random_state
         The protocol options used.
+    elapsed_s : float, default=0.0
+        Wall time of the whole run.
+    metric_columns : list of str
+        Metric columns of ``rows``, in table order.
     """
 
     dataset: object
