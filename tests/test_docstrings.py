@@ -56,15 +56,6 @@ KNOWN_NUMPYDOC_FAILURES = {
     "rkhsmtl.linear.LinearMultiTaskClassifierCV": {"PR01": _PR01_PROSE},
     "rkhsmtl.linear.LinearMultiTaskRegressorCV": {"PR01": _PR01_PROSE},
     "rkhsmtl.linear.chain_graph": {"PR01": _PR01_MISSING},
-    "rkhsmtl.linear.penalties.Cluster": {"PR01": _PR01_MISSING},
-    "rkhsmtl.linear.penalties.Dirty": {"PR01": _PR01_MISSING},
-    "rkhsmtl.linear.penalties.Graph": {"PR01": _PR01_MISSING},
-    "rkhsmtl.linear.penalties.L21": {"PR01": _PR01_MISSING},
-    "rkhsmtl.linear.penalties.Lasso": {"PR01": _PR01_MISSING},
-    "rkhsmtl.linear.penalties.RobustFeature": {"PR01": _PR01_MISSING},
-    "rkhsmtl.linear.penalties.RobustLowRank": {"PR01": _PR01_MISSING},
-    "rkhsmtl.linear.penalties.SparseTrace": {"PR01": _PR01_MISSING},
-    "rkhsmtl.linear.penalties.Trace": {"PR01": _PR01_MISSING},
     "rkhsmtl.linear.penalties.make_penalty": {"PR01": _PR01_MISSING},
 }
 

@@ -47,6 +47,19 @@ class Cluster(Penalty):
 
     with ``rho1 = lambda1`` and ``rho2 = lambda3``.  ``M`` relaxes ``F F^T``
     for a cluster-assignment matrix ``F``.
+
+    Parameters
+    ----------
+    lambda1 : float
+        Weight of the first penalty term (rho_1 in the formula).
+    lambda3 : float
+        Weight of the second penalty term (see the formula).
+    n_clusters : int
+        k, the number of task clusters.
+    n_features : int
+        Number of input features d.
+    n_tasks : int
+        Number of tasks T.
     """
 
     name = "cluster"

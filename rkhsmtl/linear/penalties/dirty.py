@@ -39,6 +39,13 @@ class Dirty(PairPenalty):
 
     .. math::
         \Omega(P, Q) = \lambda_1 \sum_j \max_t |P_{jt}| + \lambda_3 \sum_{j,t} |Q_{jt}|
+
+    Parameters
+    ----------
+    lambda1 : float
+        Weight of the first penalty term (rho_1 in the formula).
+    lambda3 : float
+        Weight of the second penalty term (see the formula).
     """
 
     name = "dirty"

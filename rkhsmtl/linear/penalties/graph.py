@@ -18,6 +18,15 @@ class Graph(Penalty):
     ``(s, t)`` holding ``+1`` at ``s`` and ``-1`` at ``t`` (optionally scaled by
     the edge weight), so that ``||W G||_F^2 = sum_edges ||w_s - w_t||^2``.
     Any (n_tasks, m) matrix is accepted; ``G G^T`` is then the Laplacian.
+
+    Parameters
+    ----------
+    lambda1 : float
+        Weight of the first penalty term (rho_1 in the formula).
+    G : ndarray of shape (n_tasks, n_edges)
+        Task network matrix of the graph penalty ``||W G||_F^2``.
+    lambda3 : float
+        Weight of the second penalty term (see the formula).
     """
 
     name = "graph"

@@ -10,6 +10,11 @@ class L21(Penalty):
     .. math:: \Omega(W) = \lambda_1 \sum_{j=1}^{d} \lVert W_{j,:} \rVert_2
 
     A feature is either used by all tasks or by none.
+
+    Parameters
+    ----------
+    lambda1 : float
+        Weight of the first penalty term (rho_1 in the formula).
     """
 
     name = "l21"

@@ -8,6 +8,11 @@ class Lasso(Penalty):
     r"""``lambda1 * ||W||_1`` (MALSAR ``Least_Lasso``, RMTL ``Lasso``).
 
     .. math:: \Omega(W) = \lambda_1 \sum_{j,t} |W_{jt}|
+
+    Parameters
+    ----------
+    lambda1 : float
+        Weight of the first penalty term (rho_1 in the formula).
     """
 
     name = "lasso"

@@ -12,6 +12,13 @@ class RobustLowRank(PairPenalty):
     .. math::
         \Omega(P, Q) = \lambda_1 \lVert P \rVert_*
                      + \lambda_3 \sum_t \lVert Q_{:,t} \rVert_2
+
+    Parameters
+    ----------
+    lambda1 : float
+        Weight of the first penalty term (rho_1 in the formula).
+    lambda3 : float
+        Weight of the second penalty term (see the formula).
     """
 
     name = "robust_lowrank"

@@ -10,6 +10,13 @@ class SparseTrace(PairPenalty):
 
     .. math::
         \Omega(P, Q) = \lambda_1 \sum_{j,t} |P_{jt}| + \lambda_3 \lVert Q \rVert_*
+
+    Parameters
+    ----------
+    lambda1 : float
+        Weight of the first penalty term (rho_1 in the formula).
+    lambda3 : float
+        Weight of the second penalty term (see the formula).
     """
 
     name = "sparse_trace"

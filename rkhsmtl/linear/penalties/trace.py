@@ -8,6 +8,11 @@ class Trace(Penalty):
     r"""``lambda1 * ||W||_*`` (MALSAR ``Least_Trace``, RMTL ``Trace``).
 
     .. math:: \Omega(W) = \lambda_1 \sum_k \sigma_k(W)
+
+    Parameters
+    ----------
+    lambda1 : float
+        Weight of the first penalty term (rho_1 in the formula).
     """
 
     name = "trace"
