@@ -55,8 +55,6 @@ KNOWN_NUMPYDOC_FAILURES = {
         "PR03": "'metrics' and 'sample_weight' documented in the other order"},
     "rkhsmtl.linear.LinearMultiTaskClassifierCV": {"PR01": _PR01_PROSE},
     "rkhsmtl.linear.LinearMultiTaskRegressorCV": {"PR01": _PR01_PROSE},
-    "rkhsmtl.linear.chain_graph": {"PR01": _PR01_MISSING},
-    "rkhsmtl.linear.penalties.make_penalty": {"PR01": _PR01_MISSING},
 }
 
 # Doctests known to fail, by doctest name (module.object); none at present.

@@ -27,6 +27,23 @@ def make_penalty(name, lambda1, lambda3=None, *, graph=None, n_clusters=2,
 
     ``lambda3=None`` means 0 for ``"graph"`` (no l1 part) and ``lambda1`` for
     the two-weight penalties.
+
+    Parameters
+    ----------
+    name : str
+        One of the penalty names of :class:`rkhsmtl.linear.LinearMultiTaskRegressor`.
+    lambda1 : float
+    lambda3 : float, default=None
+    graph : ndarray of shape (n_tasks, n_edges), default=None
+        Network matrix of ``"graph"``.
+    n_clusters : int, default=2
+        Clusters of ``"cluster"``.
+    n_features, n_tasks : int, default=None
+        Problem size (``"cluster"``).
+
+    Returns
+    -------
+    penalty : Penalty
     """
     if name == "l21":
         return L21(lambda1)

@@ -57,7 +57,23 @@ class Graph(Penalty):
 
 
 def chain_graph(n_tasks):
-    """Network matrix of the chain ``0 - 1 - ... - (T-1)``, shape (T, T-1)."""
+    """Network matrix of the chain ``0 - 1 - ... - (T-1)``, shape (T, T-1).
+
+    Parameters
+    ----------
+    n_tasks : int
+
+    Returns
+    -------
+    G : ndarray of shape (n_tasks, n_tasks - 1)
+        Column e is ``e_e - e_{e+1}``.
+
+    Examples
+    --------
+    >>> from rkhsmtl.linear import chain_graph
+    >>> chain_graph(3).tolist()
+    [[1.0, 0.0], [-1.0, 1.0], [0.0, -1.0]]
+    """
     G = np.zeros((n_tasks, max(n_tasks - 1, 0)))
     for e in range(n_tasks - 1):
         G[e, e], G[e + 1, e] = 1.0, -1.0
