@@ -512,3 +512,30 @@ def test_task_labels_flow_through_cross_validation_and_metadata_routing(make):
             assert np.all(np.isfinite(res["test_score"]))
     np.testing.assert_array_equal(Xc, Xc_before)
     np.testing.assert_array_equal(y, y_before)
+
+
+def test_okl_l_block_is_the_symmetric_minimizer():
+    """Dinuzzo's L block: minimizer of ||Y - E L||^2 + alpha <E^T C, L> + mu ||L||^2."""
+    from rkhsmtl.tasks.learned._okl import okl_l_step
+
+    rng = np.random.RandomState(8)
+    n, alpha, mu = 20, 0.3, 0.7
+    Z = rng.randn(n, 3)
+    K = np.exp(-0.5 * ((Z[:, None] - Z[None]) ** 2).sum(-1))
+    L_old, Y = _random_psd(rng), rng.randn(n, T)
+    # C solves the C block K C L_old + alpha C = Y (vec form, small n T).
+    vecC = np.linalg.solve(np.kron(L_old, K) + alpha * np.eye(n * T), Y.T.ravel())
+    C = vecC.reshape(T, n).T
+    E = K @ C
+
+    def q(L):
+        return np.sum((Y - E @ L) ** 2) + alpha * np.sum((E.T @ C) * L) + mu * np.sum(L * L)
+
+    L = okl_l_step(L_old, E, C, alpha, mu)
+    assert np.linalg.eigvalsh(L).min() > 1e-8   # the PSD projection did not act
+    best = q(L)
+    for scale in (1e-4, 1e-2, 1.0):
+        for _ in range(50):
+            D = rng.randn(T, T)
+            D = scale * (D + D.T) / 2
+            assert q(L + D) >= best - 1e-10 * abs(best)
