@@ -5,8 +5,8 @@
    the public classes and functions are defined).
 2. Every public class and function (the ``__all__`` of ``rkhsmtl`` and of its
    public subpackages and modules) passes a subset of ``numpydoc.validate``:
-   it has a docstring with a one-line summary, well-formed sections, and a
-   Parameters section that matches its signature.
+   it has a docstring with a one-line summary, well-formed sections, a
+   Parameters section that matches its signature, and an Examples section.
 3. Every public class and function is listed in ``docs/api.rst``.
 
 The documentation build itself (``python -m sphinx -W ...``) is run by
@@ -38,10 +38,12 @@ API_RST = Path(__file__).resolve().parents[1] / "docs" / "api.rst"
 # docstring present and well formed (GL*), a one-line summary that is a
 # sentence in the imperative (SS01, SS03-SS05), and parameters that match the
 # signature (PR01 none missing, PR02 none unknown, PR03 same order) with
-# well-formed type fields (PR05, PR06, PR10).
+# well-formed type fields (PR05, PR06, PR10), and an Examples section (EX01),
+# whose doctests test_doctest runs.
 RULES = ("GL01", "GL02", "GL03", "GL05", "GL06", "GL07", "GL08", "GL09", "GL10",
          "SS01", "SS03", "SS04", "SS05",
-         "PR01", "PR02", "PR03", "PR05", "PR06", "PR10")
+         "PR01", "PR02", "PR03", "PR05", "PR06", "PR10",
+         "EX01")
 
 _PR01_PROSE = ("parameters described in prose or in a shared 'As in' entry, "
                "not one entry per parameter")

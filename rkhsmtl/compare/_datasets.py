@@ -43,7 +43,19 @@ _SYNTHETIC = dict(n_samples=30, n_tasks=20, n_features=2, structure="clustered",
 
 
 class DatasetError(ValueError):
-    """A data set that cannot be compared on; the message says what to do."""
+    """A data set that cannot be compared on; the message says what to do.
+
+    Examples
+    --------
+    >>> from rkhsmtl.compare import DatasetError, load_dataset
+    >>> issubclass(DatasetError, ValueError)
+    True
+    >>> try:
+    ...     load_dataset("no-such-data")
+    ... except ValueError as exc:
+    ...     print(type(exc).__name__)
+    DatasetError
+    """
 
 
 @dataclass
@@ -78,6 +90,16 @@ class Dataset:
         :class:`MethodContext`).
     true_task_matrix : ndarray of shape (n_tasks, n_tasks), default=None
         The planted task matrix of synthetic data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.compare import Dataset
+    >>> data = Dataset("toy", "two tasks, four rows", "regression",
+    ...               X=np.zeros((4, 1)), y=np.arange(4.0),
+    ...               task=np.array([0, 0, 1, 1]), task_names=["a", "b"])
+    >>> data.n_tasks, data.n_features
+    (2, 1)
     """
 
     name: str
@@ -193,6 +215,13 @@ def load_dataset(spec=None, *, task_column=None, target=None, data_home=None):
         two rows.
     rkhsmtl.datasets.DatasetNotFoundError, FileNotFoundError, ValueError
         From the loaders (missing file, missing column).
+
+    Examples
+    --------
+    >>> from rkhsmtl.compare import load_dataset
+    >>> data = load_dataset("synthetic")
+    >>> data.name, data.problem_type, data.n_tasks
+    ('synthetic', 'regression', 20)
     """
     spec = "synthetic" if spec is None else str(spec)
     is_file = spec.lower().endswith((".npz", ".csv"))

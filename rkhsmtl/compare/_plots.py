@@ -72,6 +72,16 @@ def write_plots(result, out_dir):
     Returns
     -------
     names : list of str
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from rkhsmtl.compare import load_dataset, run_comparison, write_plots
+    >>> result = run_comparison(load_dataset("synthetic"), ["independent"], n_splits=1)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     names = write_plots(result, tmp)
+    >>> names
+    ['metric_by_method.png']
     """
     _pyplot()
     written = ["metric_by_method.png"]

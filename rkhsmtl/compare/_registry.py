@@ -34,6 +34,17 @@ class MethodContext:
         method name (empty when the methods should select their own), plus
         ``"kernel"``: keyword arguments shared by the kernel methods
         (e.g. ``{"kernel": "rbf", "gamma": 0.02}`` for School).
+
+    Examples
+    --------
+    >>> from rkhsmtl.compare import MethodContext
+    >>> context = MethodContext("school", "regression", n_tasks=139, n_features=27,
+    ...                         n_train_rows=11000,
+    ...                         hyperparameters={"kernel": {"gamma": 0.02}})
+    >>> context.kernel_params
+    {'gamma': 0.02}
+    >>> context.fixed("mean") is None
+    True
     """
 
     dataset: str
@@ -71,6 +82,13 @@ class MethodSpec:
         One line shown by ``--list-methods``.
     learns_task_matrix : bool, default=False
         Whether the fitted estimator exposes ``task_matrix_`` (drawn as a heatmap).
+
+    Examples
+    --------
+    >>> from rkhsmtl.compare import get_method
+    >>> spec = get_method("mean")
+    >>> spec.name, spec.applies_to("regression")
+    ('mean', True)
     """
 
     name: str
@@ -178,6 +196,16 @@ def unregister_method(name):
     Parameters
     ----------
     name : str
+
+    Examples
+    --------
+    >>> from rkhsmtl import MultiTaskKernelRidge
+    >>> from rkhsmtl.compare import list_methods, register_method, unregister_method
+    >>> _ = register_method("ridge-0.1",
+    ...                     lambda context: MultiTaskKernelRidge(alpha=0.1))
+    >>> unregister_method("ridge-0.1")
+    >>> "ridge-0.1" in [spec.name for spec in list_methods()]
+    False
     """
     get_method(name)
     del _REGISTRY[name]
@@ -234,6 +262,12 @@ def get_method(name):
     ------
     KeyError
         If no method has that name; the message lists the registered ones.
+
+    Examples
+    --------
+    >>> from rkhsmtl.compare import get_method
+    >>> get_method("independent").problem_types
+    ('regression', 'classification')
     """
     _load_builtins()
     if name not in _REGISTRY:
@@ -255,6 +289,13 @@ def list_methods(problem_type: Optional[str] = None):
     Returns
     -------
     specs : list of MethodSpec
+
+    Examples
+    --------
+    >>> from rkhsmtl.compare import list_methods
+    >>> names = [spec.name for spec in list_methods("regression")]
+    >>> "mean" in names and "independent" in names
+    True
     """
     _load_builtins()
     return [spec for spec in _REGISTRY.values()

@@ -73,6 +73,18 @@ def write_csv(result, path):
     result : ComparisonResult
     path : str or path-like
         The CSV file to write.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from rkhsmtl.compare import load_dataset, run_comparison, write_csv
+    >>> result = run_comparison(load_dataset("synthetic"), ["independent"], n_splits=1)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     write_csv(result, Path(tmp) / "results.csv")
+    ...     header = (Path(tmp) / "results.csv").read_text().splitlines()[0]
+    >>> header.split(",")[:3]
+    ['method', 'split', 'n_train']
     """
     fields = (["method", "split", "n_train", "n_test"] + result.metric_columns
               + ["fit_time_s", "predict_time_s", "selected", "error"])
@@ -123,6 +135,18 @@ def write_report(result, path, *, command_line, figures=()):
         The command that produced the result (quoted in the report).
     figures : sequence of str, default=()
         Figure files (relative to the report) to link.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from rkhsmtl.compare import load_dataset, run_comparison, write_report
+    >>> result = run_comparison(load_dataset("synthetic"), ["independent"], n_splits=1)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     write_report(result, Path(tmp) / "report.md", command_line="rkhsmtl compare")
+    ...     title = (Path(tmp) / "report.md").read_text().splitlines()[0]
+    >>> title
+    '# rkhsmtl compare: synthetic'
     """
     data = result.dataset
     header, rows = summary_table(result)

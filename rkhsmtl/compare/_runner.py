@@ -18,7 +18,14 @@ _SMALL_PROBLEM_ROWS = 3000
 
 
 class MethodError(ValueError):
-    """Methods that do not exist or do not apply; the message says what to do."""
+    """Methods that do not exist or do not apply; the message says what to do.
+
+    Examples
+    --------
+    >>> from rkhsmtl.compare import MethodError
+    >>> issubclass(MethodError, ValueError)
+    True
+    """
 
 
 @dataclass
@@ -46,6 +53,13 @@ class ComparisonResult:
         Wall time of the whole run.
     metric_columns : list of str
         Metric columns of ``rows``, in table order.
+
+    Examples
+    --------
+    >>> from rkhsmtl.compare import load_dataset, run_comparison
+    >>> result = run_comparison(load_dataset("synthetic"), ["independent"], n_splits=1)
+    >>> type(result).__name__, len(result.rows), result.rows[0]["method"]
+    ('ComparisonResult', 1, 'independent')
     """
 
     dataset: object

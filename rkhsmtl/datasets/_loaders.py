@@ -35,7 +35,19 @@ _DOWNLOAD_TIMEOUT_S = 60
 
 
 class DatasetNotFoundError(FileNotFoundError):
-    """A data set file is absent locally and could not be downloaded."""
+    """A data set file is absent locally and could not be downloaded.
+
+    Examples
+    --------
+    >>> from rkhsmtl.datasets import DatasetNotFoundError
+    >>> issubclass(DatasetNotFoundError, FileNotFoundError)
+    True
+    >>> try:
+    ...     raise DatasetNotFoundError("school.npz not found")
+    ... except FileNotFoundError as exc:
+    ...     print(exc)
+    school.npz not found
+    """
 
 
 class DatasetChecksumError(DatasetNotFoundError):
@@ -43,6 +55,12 @@ class DatasetChecksumError(DatasetNotFoundError):
 
     A subclass of :class:`DatasetNotFoundError` because, either way, no
     trustworthy copy of the file is available.
+
+    Examples
+    --------
+    >>> from rkhsmtl.datasets import DatasetChecksumError, DatasetNotFoundError
+    >>> issubclass(DatasetChecksumError, DatasetNotFoundError)
+    True
     """
 
 

@@ -25,6 +25,14 @@ def linear_kernel(X, Y=None):
     Returns
     -------
     K : array of shape (n_samples_X, n_samples_Y)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.kernels import linear_kernel
+    >>> X = np.array([[1.0, 0.0], [1.0, 2.0]])
+    >>> linear_kernel(X).tolist()
+    [[1.0, 1.0], [1.0, 5.0]]
     """
     Y = X if Y is None else Y
     xp = get_namespace(X, Y)
@@ -47,6 +55,14 @@ def polynomial_kernel(X, Y=None, gamma=None, degree=3, coef0=1.0):
     Returns
     -------
     K : array of shape (n_samples_X, n_samples_Y)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.kernels import polynomial_kernel
+    >>> X = np.array([[1.0, 0.0], [1.0, 2.0]])
+    >>> polynomial_kernel(X, degree=2, gamma=1.0).tolist()
+    [[4.0, 4.0], [4.0, 36.0]]
     """
     K = linear_kernel(X, Y)
     return (_gamma(gamma, X) * K + coef0) ** degree
@@ -75,6 +91,14 @@ def rbf_kernel(X, Y=None, gamma=None):
     Returns
     -------
     K : array of shape (n_samples_X, n_samples_Y)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.kernels import rbf_kernel
+    >>> X = np.array([[0.0, 0.0], [1.0, 1.0]])
+    >>> rbf_kernel(X, gamma=0.5).round(3).tolist()
+    [[1.0, 0.368], [0.368, 1.0]]
     """
     Y = X if Y is None else Y
     xp = get_namespace(X, Y)
@@ -122,6 +146,14 @@ def laplacian_kernel(X, Y=None, gamma=None):
     Returns
     -------
     K : array of shape (n_samples_X, n_samples_Y)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.kernels import laplacian_kernel
+    >>> X = np.array([[0.0, 0.0], [1.0, 1.0]])
+    >>> laplacian_kernel(X, gamma=0.5).round(3).tolist()
+    [[1.0, 0.368], [0.368, 1.0]]
     """
     Y = X if Y is None else Y
     xp = get_namespace(X, Y)
@@ -168,6 +200,16 @@ def compute_kernel(X, Y=None, kernel="rbf", gamma=None, degree=3, coef0=1.0,
     Returns
     -------
     K : array of shape (n_samples_X, n_samples_Y)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.kernels import compute_kernel
+    >>> X = np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 0.0]])
+    >>> compute_kernel(X, X[:2], kernel="linear").tolist()
+    [[0.0, 0.0], [0.0, 2.0], [0.0, 2.0]]
+    >>> compute_kernel(X, kernel="rbf", gamma=0.5).shape
+    (3, 3)
     """
     if kernel == "precomputed":
         return X

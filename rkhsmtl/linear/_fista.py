@@ -88,6 +88,17 @@ def fista(smooth, prox, nonsmooth_value, x0, *, max_iter=1000, tol=1e-6,
     FistaResult
         ``x``, the objective history (entry 0 is the start), the number of
         iterations, whether the stopping rule was met, the final constant.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.linear import fista
+    >>> smooth = lambda x, need_grad: (0.5 * float(x @ x) - float(x.sum()), x - 1.0)
+    >>> prox = lambda v, step: np.maximum(v, 2.0)
+    >>> res = fista(smooth, prox, lambda x: 0.0, np.array([3.0, 0.0]),
+    ...             lipschitz=1.0)
+    >>> res.x.round(3).tolist(), res.converged
+    ([2.0, 2.0], True)
     """
     x = np.array(x0, dtype=np.float64, copy=True)
     fx, gx = smooth(x, True)

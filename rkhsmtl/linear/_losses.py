@@ -54,6 +54,16 @@ class MultiTaskDatafit:
     loss : {"squared", "logistic"}
     sample_weight : ndarray of shape (n_rows,) or None
     task_weighting : {"samples", "uniform"}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.linear import MultiTaskDatafit
+    >>> X = np.array([[1.0], [2.0], [3.0]])
+    >>> Y = np.array([[1.0, 2.0], [2.0, 4.0], [3.0, np.nan]])
+    >>> datafit = MultiTaskDatafit(X, Y, None, n_tasks=2)
+    >>> datafit.value(np.array([[1.0, 2.0]]), np.zeros(2))
+    0.0
     """
 
     def __init__(self, X, targets, task_codes, n_tasks, loss="squared",

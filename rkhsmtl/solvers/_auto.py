@@ -33,6 +33,15 @@ def choose_solver(solver, layout, complete, n_rows, xp):
     MemoryError
         If a dense solver is requested (or is the only option) and its
         matrices do not fit; the message says what to do instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.solvers import choose_solver
+    >>> choose_solver("auto", "shared", complete=True, n_rows=10, xp=np)
+    'eigen'
+    >>> choose_solver("auto", "shared", complete=False, n_rows=10, xp=np)
+    'cg'
     """
     if layout == "shared":
         if solver == "cholesky":

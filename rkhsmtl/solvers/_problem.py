@@ -45,6 +45,14 @@ class Solution:
         Raw dual coefficients (C for shared inputs, c for heterogeneous rows).
     info : dict
         Solver diagnostics (``solver``, CG ``n_iter``, warm-start ``x``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.solvers import Solution
+    >>> sol = Solution(dual_coef=np.zeros((4, 2)), intercept=np.zeros(2))
+    >>> sol.dual_coef.shape, sol.info
+    ((4, 2), {})
     """
 
     dual_coef: Any                 # B, (n_rows, T): f_t(x) = k(x, X) @ B[:, t]
@@ -67,6 +75,21 @@ class SeparableProblem:
     solver : {"auto", "eigen", "cholesky", "cg"}
     tol, max_iter : float, int
         Stopping rule of the CG solvers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl import MultiTaskKernelRidge
+    >>> from rkhsmtl._validation import validate_fit_data
+    >>> from rkhsmtl.kernels import rbf_kernel
+    >>> from rkhsmtl.solvers import SeparableProblem
+    >>> X = np.array([[0.0], [1.0], [2.0]])
+    >>> Y = np.array([[0.0, 1.0], [1.0, 2.0], [2.0, 2.0]])
+    >>> data = validate_fit_data(MultiTaskKernelRidge(), X, Y)
+    >>> problem = SeparableProblem(data, rbf_kernel)
+    >>> solution = problem.solve(np.eye(2), 0.1)
+    >>> problem.solver, solution.dual_coef.shape, solution.intercept.shape
+    ('eigen', (3, 2), (2,))
     """
 
     def __init__(self, data, kernel_fn, *, precomputed=False, solver="auto",

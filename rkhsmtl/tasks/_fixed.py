@@ -28,6 +28,12 @@ def independent_task_matrix(n_tasks):
     Returns
     -------
     A : ndarray of shape (n_tasks, n_tasks)
+
+    Examples
+    --------
+    >>> from rkhsmtl.tasks import independent_task_matrix
+    >>> independent_task_matrix(2).tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
     """
     return np.eye(n_tasks)
 
@@ -43,6 +49,12 @@ def pooled_task_matrix(n_tasks):
     Returns
     -------
     A : ndarray of shape (n_tasks, n_tasks)
+
+    Examples
+    --------
+    >>> from rkhsmtl.tasks import pooled_task_matrix
+    >>> pooled_task_matrix(2).tolist()
+    [[1.0, 1.0], [1.0, 1.0]]
     """
     return np.ones((n_tasks, n_tasks))
 
@@ -63,6 +75,12 @@ def mean_regularized_task_matrix(n_tasks, omega=0.5):
     Returns
     -------
     A : ndarray of shape (n_tasks, n_tasks)
+
+    Examples
+    --------
+    >>> from rkhsmtl.tasks import mean_regularized_task_matrix
+    >>> mean_regularized_task_matrix(2, omega=0.5).tolist()
+    [[0.75, 0.25], [0.25, 0.75]]
     """
     omega = float(omega)
     if not 0.0 <= omega <= 1.0:
@@ -82,6 +100,12 @@ def graph_task_matrix(adjacency, epsilon=1.0):
         Similarity weights M[s, t] >= 0 (the diagonal is ignored).
     epsilon : float, default=1.0
         Weight of the plain ridge term; must be > 0 so A is invertible.
+
+    Examples
+    --------
+    >>> from rkhsmtl.tasks import graph_task_matrix
+    >>> graph_task_matrix([[0.0, 1.0], [1.0, 0.0]], epsilon=1.0).round(3).tolist()
+    [[0.667, 0.333], [0.333, 0.667]]
     """
     M = np.array(adjacency, dtype=float)  # copy: never touch the user's array
     if M.ndim != 2 or M.shape[0] != M.shape[1]:
@@ -129,6 +153,16 @@ def check_task_matrix(A, n_tasks, tol=1e-8, name="task_matrix"):
     Returns
     -------
     A : ndarray of shape (n_tasks, n_tasks)
+
+    Examples
+    --------
+    >>> from rkhsmtl.tasks import check_task_matrix
+    >>> check_task_matrix([[1.0, 0.5], [0.5, 1.0]], n_tasks=2).tolist()
+    [[1.0, 0.5], [0.5, 1.0]]
+    >>> check_task_matrix([[1.0, 2.0], [2.0, 1.0]], n_tasks=2)
+    Traceback (most recent call last):
+        ...
+    ValueError: The 'task_matrix' parameter must be positive ...
     """
     A = np.array(A, dtype=float)
     if A.ndim != 2 or A.shape != (n_tasks, n_tasks):
@@ -177,6 +211,14 @@ def resolve_task_matrix(task_matrix, n_tasks, omega=0.5, task_graph=None,
     Returns
     -------
     A : ndarray of shape (n_tasks, n_tasks)
+
+    Examples
+    --------
+    >>> from rkhsmtl.tasks import resolve_task_matrix
+    >>> resolve_task_matrix("mean", 2, omega=1.0).tolist()
+    [[0.5, 0.5], [0.5, 0.5]]
+    >>> resolve_task_matrix([[2.0, 0.0], [0.0, 1.0]], 2).tolist()
+    [[2.0, 0.0], [0.0, 1.0]]
     """
     if isinstance(task_matrix, str):
         if task_matrix == "independent":

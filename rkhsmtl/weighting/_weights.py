@@ -49,6 +49,14 @@ def effective_sample_size(weights):
     Returns
     -------
     ess : ndarray of shape (n_tasks,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.weighting import effective_sample_size
+    >>> W = np.array([[1.0, 2.0], [1.0, 0.0], [1.0, 0.0]])
+    >>> effective_sample_size(W).tolist()
+    [3.0, 1.0]
     """
     W = np.asarray(weights, dtype=np.float64)
     sq = np.sum(W * W, axis=0)
@@ -70,6 +78,14 @@ def borrowing_matrix(weights, codes, n_tasks):
     borrowing : ndarray of shape (n_tasks, n_tasks)
         Rows sum to one; ``borrowing[t, t]`` is the share task t keeps on its
         own examples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.weighting import borrowing_matrix
+    >>> W = np.array([[1.0, 1.0], [3.0, 0.0], [0.0, 1.0]])
+    >>> borrowing_matrix(W, codes=[0, 0, 1], n_tasks=2).tolist()
+    [[1.0, 0.0], [0.5, 0.5]]
     """
     W = np.asarray(weights, dtype=np.float64)
     onehot = np.eye(n_tasks)[np.asarray(codes)]

@@ -44,6 +44,15 @@ def make_penalty(name, lambda1, lambda3=None, *, graph=None, n_clusters=2,
     Returns
     -------
     penalty : Penalty
+
+    Examples
+    --------
+    >>> from rkhsmtl.linear.penalties import make_penalty
+    >>> type(make_penalty("l21", 0.1)).__name__
+    'L21'
+    >>> penalty = make_penalty("dirty", 0.1)
+    >>> type(penalty).__name__, penalty.lambda1, penalty.lambda3
+    ('Dirty', 0.1, 0.1)
     """
     if name == "l21":
         return L21(lambda1)

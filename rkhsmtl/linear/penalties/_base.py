@@ -13,7 +13,17 @@ import numpy as np
 
 
 class Penalty:
-    """Base class: the variable is ``W`` itself and there is no smooth part."""
+    """Base class: the variable is ``W`` itself and there is no smooth part.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.linear.penalties import Penalty
+    >>> penalty = Penalty()
+    >>> V = penalty.init(np.ones((2, 3)))
+    >>> penalty.variable_shape(2, 3), penalty.coef(V).shape, penalty.smooth(V)
+    ((2, 3), (2, 3), (0.0, None))
+    """
 
     #: name of the penalty in the estimators' ``penalty=`` option
     name = "base"
@@ -56,7 +66,17 @@ class Penalty:
 
 
 class PairPenalty(Penalty):
-    """Base for the ``W = P + Q`` models: the variable is ``stack([P, Q])``."""
+    """Base for the ``W = P + Q`` models: the variable is ``stack([P, Q])``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.linear.penalties import PairPenalty
+    >>> penalty = PairPenalty()
+    >>> V = penalty.init(np.ones((2, 3)))
+    >>> V.shape, penalty.coef(V).tolist()
+    ((2, 2, 3), [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
+    """
 
     def variable_shape(self, n_features, n_tasks):
         return (2, n_features, n_tasks)

@@ -60,6 +60,16 @@ class Cluster(Penalty):
         Number of input features d.
     n_tasks : int
         Number of tasks T.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.linear.penalties import Cluster
+    >>> penalty = Cluster(lambda1=1.0, lambda3=1.0, n_clusters=1, n_features=2,
+    ...                   n_tasks=3)
+    >>> V = penalty.init(np.ones((2, 3)))
+    >>> V.shape, penalty.coef(V).shape
+    ((5, 3), (2, 3))
     """
 
     name = "cluster"

@@ -46,6 +46,15 @@ class Dirty(PairPenalty):
         Weight of the first penalty term (rho_1 in the formula).
     lambda3 : float
         Weight of the second penalty term (see the formula).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.linear.penalties import Dirty
+    >>> penalty = Dirty(lambda1=1.0, lambda3=1.0)
+    >>> V = penalty.init(np.array([[2.0, 0.0], [0.0, 0.0]]))
+    >>> V.shape, penalty.value(V)
+    ((2, 2, 2), 2.0)
     """
 
     name = "dirty"

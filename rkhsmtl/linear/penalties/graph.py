@@ -27,6 +27,15 @@ class Graph(Penalty):
         Task network matrix of the graph penalty ``||W G||_F^2``.
     lambda3 : float
         Weight of the second penalty term (see the formula).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.linear.penalties import Graph, chain_graph
+    >>> penalty = Graph(lambda1=1.0, G=chain_graph(2), lambda3=0.5)
+    >>> W = np.array([[1.0, 3.0]])
+    >>> penalty.smooth(W)[0], penalty.value(W)
+    (4.0, 2.0)
     """
 
     name = "graph"

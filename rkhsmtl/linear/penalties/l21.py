@@ -15,6 +15,16 @@ class L21(Penalty):
     ----------
     lambda1 : float
         Weight of the first penalty term (rho_1 in the formula).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.linear.penalties import L21
+    >>> W = np.array([[3.0, 4.0], [0.3, 0.4]])
+    >>> L21(lambda1=1.0).value(W)
+    5.5
+    >>> L21(lambda1=1.0).prox(W, step=1.0).round(3).tolist()
+    [[2.4, 3.2], [0.0, 0.0]]
     """
 
     name = "l21"

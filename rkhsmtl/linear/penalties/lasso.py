@@ -13,6 +13,16 @@ class Lasso(Penalty):
     ----------
     lambda1 : float
         Weight of the first penalty term (rho_1 in the formula).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.linear.penalties import Lasso
+    >>> W = np.array([[3.0, -1.5], [0.0, 2.0]])
+    >>> Lasso(lambda1=1.0).value(W)
+    6.5
+    >>> Lasso(lambda1=1.0).prox(W, step=1.0).tolist()
+    [[2.0, -0.5], [0.0, 1.0]]
     """
 
     name = "lasso"

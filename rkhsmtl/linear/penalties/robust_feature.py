@@ -19,6 +19,15 @@ class RobustFeature(PairPenalty):
         Weight of the first penalty term (rho_1 in the formula).
     lambda3 : float
         Weight of the second penalty term (see the formula).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.linear.penalties import RobustFeature
+    >>> penalty = RobustFeature(lambda1=1.0, lambda3=2.0)
+    >>> V = penalty.init(np.array([[3.0, 4.0], [0.0, 0.0]]))
+    >>> V.shape, penalty.value(V)
+    ((2, 2, 2), 5.0)
     """
 
     name = "robust_feature"

@@ -17,6 +17,15 @@ class SparseTrace(PairPenalty):
         Weight of the first penalty term (rho_1 in the formula).
     lambda3 : float
         Weight of the second penalty term (see the formula).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.linear.penalties import SparseTrace
+    >>> penalty = SparseTrace(lambda1=1.0, lambda3=2.0)
+    >>> V = penalty.init(np.diag([3.0, 1.0]))
+    >>> V.shape, penalty.value(V)
+    ((2, 2, 2), 4.0)
     """
 
     name = "sparse_trace"

@@ -13,6 +13,16 @@ class Trace(Penalty):
     ----------
     lambda1 : float
         Weight of the first penalty term (rho_1 in the formula).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.linear.penalties import Trace
+    >>> W = np.diag([3.0, 0.5])
+    >>> Trace(lambda1=1.0).value(W)
+    3.5
+    >>> Trace(lambda1=1.0).prox(W, step=1.0).round(3).tolist()
+    [[2.0, 0.0], [0.0, 0.0]]
     """
 
     name = "trace"

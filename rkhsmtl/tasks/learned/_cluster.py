@@ -45,6 +45,16 @@ def mean_free_basis(n_tasks):
     Returns
     -------
     Q : ndarray of shape (n_tasks, n_tasks - 1)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.tasks.learned import mean_free_basis
+    >>> Q = mean_free_basis(3)
+    >>> Q.shape
+    (3, 2)
+    >>> bool(np.allclose(Q.sum(axis=0), 0.0)), bool(np.allclose(Q.T @ Q, np.eye(2)))
+    (True, True)
     """
     P = np.eye(n_tasks) - np.full((n_tasks, n_tasks), 1.0 / n_tasks)
     w, V = np.linalg.eigh(P)
@@ -65,6 +75,15 @@ def cluster_labels(A, n_clusters, random_state=None):
     Returns
     -------
     labels : ndarray of shape (T,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.tasks.learned import cluster_labels
+    >>> A = np.kron(np.eye(2), np.ones((2, 2))) + 0.1 * np.eye(4)
+    >>> labels = cluster_labels(A, n_clusters=2, random_state=0)
+    >>> bool(labels[0] == labels[1] != labels[2] == labels[3])
+    True
     """
     from sklearn.cluster import KMeans
 
@@ -90,6 +109,15 @@ class ClusterNormStep:
         Within-cluster eigenvalue bound over the between-cluster one.
     scale : float, default=1.0
         Eigenvalue of the mean direction and upper bound of the others.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.tasks.learned import ClusterNormStep
+    >>> step = ClusterNormStep(n_clusters=2)
+    >>> A = step.update(np.diag([3.0, 2.0, 1.0]))
+    >>> A.shape, round(float(np.trace(A)), 3)
+    ((3, 3), 2.1)
     """
 
     def __init__(self, n_clusters, cluster_ratio=0.1, scale=1.0):
@@ -135,6 +163,17 @@ class ConvexClusterStep:
         Ridge weight.
     n_clusters : int
         k, the trace of M_c.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.tasks.learned import ConvexClusterStep
+    >>> step = ConvexClusterStep(rho_1=1.0, rho_2=1.0, n_clusters=1)
+    >>> Mc = step.update(np.diag([4.0, 1.0]))
+    >>> Mc.round(3).tolist()
+    [[1.0, 0.0], [0.0, 0.0]]
+    >>> step.task_matrix(Mc).round(3).tolist()
+    [[1.0, 0.0], [0.0, 0.5]]
     """
 
     def __init__(self, rho_1, rho_2, n_clusters):

@@ -27,6 +27,17 @@ class RelationStep:
         Plain ridge weight.
     lambda_2 : float
         Weight of ``tr(Omega^-1 M)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.tasks.learned import RelationStep
+    >>> step = RelationStep(lambda_1=1.0, lambda_2=1.0)
+    >>> Omega = step.update(np.diag([4.0, 1.0]))
+    >>> Omega.round(3).tolist()
+    [[0.667, 0.0], [0.0, 0.333]]
+    >>> step.task_matrix(Omega).round(3).tolist()
+    [[0.4, 0.0], [0.0, 0.25]]
     """
 
     def __init__(self, lambda_1, lambda_2):

@@ -42,6 +42,15 @@ class SparseStep:
         Proximal-gradient iterations.
     tol : float, default=1e-10
         Relative change of A at which they stop.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.tasks.learned import SparseStep
+    >>> step = SparseStep(alpha=1.0, beta=1.0)
+    >>> A = step.update(np.diag([4.0, 1.0]))
+    >>> A.round(3).tolist()
+    [[2.0, 0.0], [0.0, 1.0]]
     """
 
     def __init__(self, alpha, beta, sparsity=1.0, max_iter=500, tol=1e-10):

@@ -62,6 +62,13 @@ def trace_map(sigma, alpha, beta):
     -------
     a : ndarray
         Eigenvalues of the minimizing A.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.tasks.learned import trace_map
+    >>> trace_map(np.array([4.0, 1.0, 0.0]), alpha=1.0, beta=1.0).tolist()
+    [2.0, 1.0, 0.0]
     """
     return np.sqrt(alpha * sigma / beta)
 
@@ -82,6 +89,13 @@ def frobenius_map(sigma, alpha, beta):
     -------
     a : ndarray
         Eigenvalues of the minimizing A.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.tasks.learned import frobenius_map
+    >>> frobenius_map(np.array([16.0, 2.0, 0.0]), alpha=1.0, beta=1.0).round(3).tolist()
+    [2.0, 1.0, 0.0]
     """
     return np.cbrt(alpha * sigma / (2.0 * beta))
 
@@ -148,6 +162,17 @@ class SpectralStep:
         Share of the Frobenius term in ``"trace_frobenius"``.
     rank : int or None
         Rank bound of ``"low_rank"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.tasks.learned import SpectralStep
+    >>> step = SpectralStep("trace", alpha=1.0, beta=1.0)
+    >>> A = step.update(np.diag([4.0, 1.0]))
+    >>> A.round(3).tolist()
+    [[2.0, 0.0], [0.0, 1.0]]
+    >>> step.penalty(A)
+    3.0
     """
 
     def __init__(self, penalty, alpha, beta, frobenius_ratio=0.5, rank=None):
