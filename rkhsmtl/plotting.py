@@ -2,6 +2,7 @@
 import numpy as np
 
 from ._backend import to_numpy
+from .tasks._fixed import unit_diagonal
 
 
 def _pyplot():
@@ -37,9 +38,7 @@ def task_order(matrix):
     from scipy.cluster.hierarchy import leaves_list, linkage
     from scipy.spatial.distance import squareform
 
-    C = np.asarray(to_numpy(matrix), dtype=float)
-    d = np.sqrt(np.clip(np.diag(C), 1e-300, None))
-    C = C / np.outer(d, d)
+    C = unit_diagonal(to_numpy(matrix))
     if C.shape[0] < 3:
         return np.arange(C.shape[0])
     # Strongly negative relations are relations too: distance 1 - |corr|.
@@ -80,9 +79,7 @@ def plot_task_relations(estimator_or_matrix, task_names=None, *, order="cluster"
         if task_names is None:
             task_names = [str(t) for t in estimator_or_matrix.tasks_]
     else:
-        C = np.asarray(to_numpy(estimator_or_matrix), dtype=float)
-        d = np.sqrt(np.clip(np.diag(C), 1e-300, None))
-        C = C / np.outer(d, d)
+        C = unit_diagonal(to_numpy(estimator_or_matrix))
     T = C.shape[0]
     names = [str(t) for t in (task_names if task_names is not None else range(T))]
     if isinstance(order, str):

@@ -157,7 +157,7 @@ def _cmtl(context):
 
 # Distribution matching (issue 4).  Every task gets a fit on the whole pool,
 # so it is offered only where the pool is small enough for T weighted fits.
-_MAX_POOL_ROWS = 6000
+_MAX_POOL_FITS = 192_000     # training rows x tasks: T weighted fits on the pool
 
 
 @register_method("dm", description="distribution matching (Bickel et al. 2008): each "
@@ -170,7 +170,7 @@ def _distribution_matching(context):
         DistributionMatchingWeights,
     )
 
-    if context.n_train_rows * context.n_tasks > _MAX_POOL_ROWS * 32:
+    if context.n_train_rows * context.n_tasks > _MAX_POOL_FITS:
         raise ValueError(
             f"distribution matching fits every task on the whole pool: "
             f"{context.n_tasks} fits on {context.n_train_rows} rows is too large for "

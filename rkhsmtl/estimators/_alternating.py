@@ -42,10 +42,7 @@ def training_fit(problem, solution, weights):
     """Weighted squared loss at the training rows and M = B^T K B (numpy)."""
     xp = problem.xp
     B = solution.dual_coef
-    if problem._K is not None or problem.precomputed:
-        KB = problem.kernel() @ B
-    else:
-        KB = problem._kernel_operator().matmat(B)
+    KB = problem.kernel_matmat(B)
     M = to_numpy(xp.matrix_transpose(B) @ KB)
     if problem.layout == "shared":
         R = problem.targets - KB - solution.intercept[None, :]

@@ -5,38 +5,11 @@ import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
 
 from .._backend import asarray_on, get_namespace, to_numpy
+from .._labels import encode_binary, labels_from_scores, multitask_accuracy
 from ..solvers._hadamard import one_hot
 from ._base import _MultiTaskKernelBase
-
-
-def _encode_binary(Y_raw):
-    """Labels -> (+1/-1 targets, classes) for a 1-D y or per column of 2-D y."""
-    def encode(col, where):
-        check_classification_targets(col)
-        classes = np.unique(col)
-        if classes.size != 2:
-            raise ValueError(
-                "Only binary classification is supported. MultiTaskKernelClassifier "
-                f"handles binary tasks; {where} has "
-                f"{classes.size} class(es) {classes.tolist()[:10]}. Use "
-                "sklearn.multiclass.OneVsRestClassifier for more classes, and give "
-                "every task both classes."
-            )
-        return np.where(col == classes[1], 1.0, -1.0), classes
-
-    if Y_raw.ndim == 1:
-        y, classes = encode(Y_raw, "y")
-        return y, classes
-    cols, classes = zip(*(encode(Y_raw[:, t], f"task column {t}")
-                          for t in range(Y_raw.shape[1])))
-    if all(np.array_equal(c, classes[0]) for c in classes):
-        # One label pair for every task: a single array, as scikit-learn's
-        # multilabel classifiers expose it.
-        return np.stack(cols, axis=1), classes[0]
-    return np.stack(cols, axis=1), list(classes)
 
 
 def _sigmoid(xp, z):
@@ -159,10 +132,10 @@ class MultiTaskKernelClassifier(ClassifierMixin, _MultiTaskKernelBase):
         raw = np.asarray(data.targets)
         if data.y_was_1d and raw.ndim == 2:
             # A single task given as a 1-D y: one array of classes, as sklearn.
-            targets, self.classes_ = _encode_binary(raw[:, 0])
+            targets, self.classes_ = encode_binary(raw[:, 0])
             targets = targets[:, None]
         else:
-            targets, self.classes_ = _encode_binary(raw)
+            targets, self.classes_ = encode_binary(raw)
         xp = data.xp
         data.targets = asarray_on(targets, xp, like=data.X)
         problem = self._make_problem(data)
@@ -243,16 +216,8 @@ class MultiTaskKernelClassifier(ClassifierMixin, _MultiTaskKernelBase):
 
     def predict(self, X, task=None):
         """Predicted class labels (numpy array of the training labels)."""
-        scores = to_numpy(self.decision_function(X, task))
-        if isinstance(self.classes_, list):
-            if scores.ndim == 1:
-                raise ValueError(
-                    "Tasks of this model have different label pairs (see "
-                    "classes_); call predict(X) without task to get every task."
-                )
-            return np.stack([c[(scores[:, t] > 0).astype(int)]
-                             for t, c in enumerate(self.classes_)], axis=1)
-        return self.classes_[(scores > 0).astype(int)]
+        scores = to_numpy(self.decision_function(X, task))   # checks it is fitted
+        return labels_from_scores(self.classes_, scores)
 
     def _has_proba(self):
         return self.loss == "logistic"
@@ -278,13 +243,7 @@ class MultiTaskKernelClassifier(ClassifierMixin, _MultiTaskKernelBase):
 
     def score(self, X, y, task=None, sample_weight=None):
         """Mean accuracy (2-D y: averaged over all entries)."""
-        from sklearn.metrics import accuracy_score
-
-        y_pred = self.predict(X, task=task)
-        y = np.asarray(to_numpy(y) if not hasattr(y, "iloc") else y)
-        if y.ndim == 2:
-            return float(np.mean(y_pred == y))
-        return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
+        return multitask_accuracy(y, self.predict(X, task=task), sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,10 +1,10 @@
 """Learned-structure estimators: one alternating engine, four task-matrix steps."""
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from .._backend import asarray_on, to_numpy
+from .._backend import to_numpy
+from ..tasks._fixed import unit_diagonal
 from ..tasks.learned import (
     STRUCTURE_PENALTIES,
     ClusterNormStep,
@@ -74,7 +74,7 @@ class _TaskStructure(_StructureLearningBase):
         return SpectralStep(p, self.alpha, self.structure_alpha,
                             frobenius_ratio=self.frobenius_ratio, rank=self.rank)
 
-    def _store_structure(self, step, state, A):
+    def _store_structure(self, step, state, A, to_fit_device):
         if self.penalty == "cluster":
             self.cluster_labels_ = cluster_labels(A, self.n_clusters, self.random_state)
 
@@ -278,17 +278,10 @@ class _TaskRelation(_StructureLearningBase):
     def _make_step(self, n_tasks):
         return RelationStep(self.lambda_1, self.lambda_2)
 
-    def _store_structure(self, step, state, A):
-        like = self.dual_coef_
-        self.task_covariance_ = asarray_on(state, _ns(like), like=like)
-        d = np.sqrt(np.clip(np.diag(state), 1e-300, None))
-        self.task_correlation_ = asarray_on(state / np.outer(d, d), _ns(like), like=like)
-
-
-def _ns(arr):
-    from .._backend import get_namespace
-
-    return get_namespace(arr)
+    def _store_structure(self, step, state, A, to_fit_device):
+        self.task_covariance_ = to_fit_device(state)
+        # MTRL's task correlations are those of the covariance Omega.
+        self.task_correlation_ = to_fit_device(unit_diagonal(state))
 
 
 _MTRL_DOC = r"""Multi-task relationship learning (MTRL; Zhang & Yeung, UAI 2010), kernelized.
@@ -372,9 +365,8 @@ class _ConvexClusters(_StructureLearningBase):
         _check_clusters(self.n_clusters, n_tasks)
         return ConvexClusterStep(self.rho_1, self.rho_2, self.n_clusters)
 
-    def _store_structure(self, step, state, A):
-        like = self.dual_coef_
-        self.cluster_matrix_ = asarray_on(state, _ns(like), like=like)
+    def _store_structure(self, step, state, A, to_fit_device):
+        self.cluster_matrix_ = to_fit_device(state)
         self.cluster_labels_ = cluster_labels(A, self.n_clusters, self.random_state)
 
 

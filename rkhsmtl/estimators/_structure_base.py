@@ -13,10 +13,12 @@ from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 
 from .._backend import asarray_on, to_numpy
+from .._labels import encode_binary
 from ..solvers import SeparableProblem
+from ..tasks._fixed import unit_diagonal
 from ._alternating import alternate
 from ._base import _MultiTaskKernelBase, r2_multitask
-from ._classifier import MultiTaskKernelClassifier, _encode_binary
+from ._classifier import MultiTaskKernelClassifier
 
 _FIXED_ONLY = ("task_matrix", "omega", "task_graph", "graph_epsilon")
 
@@ -47,8 +49,11 @@ class _StructureLearningBase(_MultiTaskKernelBase):
         """Weight of tr(A^+ B^T K B) in the objective (the coefficient ridge)."""
         return self.alpha
 
-    def _store_structure(self, step, state, A):
-        """Extra fitted attributes (cluster labels, covariance...)."""
+    def _store_structure(self, step, state, A, to_fit_device):
+        """Extra fitted attributes (cluster labels, covariance...).
+
+        ``to_fit_device`` moves a host (numpy) matrix to the fit's namespace.
+        """
 
     def _block_update(self, problem, weights):
         return None
@@ -105,10 +110,11 @@ class _StructureLearningBase(_MultiTaskKernelBase):
         self._structure_state = result.state
         self.objective_history_ = list(result.objective_history)
         self.n_iter_ = result.n_iter
-        d = np.sqrt(np.clip(np.diag(result.task_matrix), 1e-300, None))
-        corr = result.task_matrix / np.outer(d, d)
-        self.task_correlation_ = asarray_on(0.5 * (corr + corr.T), data.xp, like=data.X)
-        self._store_structure(step, result.state, result.task_matrix)
+        def to_fit_device(M):
+            return asarray_on(M, data.xp, like=data.X)
+
+        self.task_correlation_ = to_fit_device(unit_diagonal(result.task_matrix))
+        self._store_structure(step, result.state, result.task_matrix, to_fit_device)
         return self
 
 
@@ -151,10 +157,10 @@ class _StructureClassifierMixin(ClassifierMixin):
     def _fit_targets(self, data):
         raw = np.asarray(data.targets)
         if data.y_was_1d and raw.ndim == 2:
-            targets, self.classes_ = _encode_binary(raw[:, 0])
+            targets, self.classes_ = encode_binary(raw[:, 0], type(self).__name__)
             targets = targets[:, None]
         else:
-            targets, self.classes_ = _encode_binary(raw)
+            targets, self.classes_ = encode_binary(raw, type(self).__name__)
         data.targets = asarray_on(targets, data.xp, like=data.X)
         return data
 

@@ -207,7 +207,6 @@ class SeparableProblem:
             The dense heterogeneous solver may overwrite the cached kernel
             (saves one N x N matrix on a final fit).
         """
-        xp = self.xp
         solver = self.solver if solver is None else solver
         targets = self.targets if targets is None else targets
         weights = self.loss_weights() if weights is None else weights
@@ -272,6 +271,10 @@ class SeparableProblem:
         b = b if b is not None else xp.zeros((self.n_tasks,), dtype=c.dtype)
         B = c[:, None] * task_rows(xp, A, self.codes)
         return Solution(B, b, c, info)
+
+    def kernel_matmat(self, V):
+        """K @ V with the stored kernel, or in row blocks when N x N does not fit."""
+        return self._kernel_operator().matmat(V)
 
     def _kernel_operator(self):
         xp = self.xp

@@ -193,6 +193,17 @@ def check_task_matrix(A, n_tasks, tol=1e-8, name="task_matrix"):
     return A
 
 
+def unit_diagonal(A):
+    """A rescaled to unit diagonal (correlations from a task matrix or covariance).
+
+    Zero diagonal entries are floored so the result stays finite.
+    """
+    A = np.asarray(A, dtype=float)
+    d = np.sqrt(np.clip(np.diag(A), 1e-300, None))
+    C = A / np.outer(d, d)
+    return 0.5 * (C + C.T)
+
+
 def resolve_task_matrix(task_matrix, n_tasks, omega=0.5, task_graph=None,
                         graph_epsilon=1.0):
     """Turn the estimator's ``task_matrix`` parameter into a numpy matrix.

@@ -20,10 +20,10 @@ import numpy as np
 from sklearn.base import (BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context,
                           clone)
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import asarray_on, get_namespace, to_numpy
+from .._labels import encode_binary, labels_from_scores, multitask_accuracy
 from .._validation import MultiTaskData, validate_fit_data, validate_predict_data
 from ..kernels import compute_kernel
 from .._backend import linalg
@@ -110,28 +110,6 @@ def _per_task_cholesky(xp, K, y, W, alpha, fit_intercept):
         intercepts.append(b[0] if b is not None else xp.zeros((), dtype=K.dtype))
     B = xp.stack(columns, axis=1)
     return Solution(B, xp.stack(intercepts), B, {"n_iter": 1})
-
-
-def _encode_signed(Y_raw):
-    """Binary labels -> +1/-1 per column; classes one array or one per column."""
-    def encode(col, where):
-        check_classification_targets(col)
-        classes = np.unique(col)
-        if classes.size != 2:
-            raise ValueError(
-                "Only binary classification is supported: DistributionMatchingClassifier "
-                f"handles binary tasks; {where} has {classes.size} class(es) "
-                f"{classes.tolist()[:10]}. Use sklearn.multiclass.OneVsRestClassifier "
-                "for more classes.")
-        return np.where(col == classes[1], 1.0, -1.0), classes
-
-    if Y_raw.ndim == 1:
-        return encode(Y_raw, "y")
-    cols, classes = zip(*(encode(Y_raw[:, t], f"task column {t}")
-                          for t in range(Y_raw.shape[1])))
-    if all(np.array_equal(c, classes[0]) for c in classes):
-        return np.stack(cols, axis=1), classes[0]
-    return np.stack(cols, axis=1), list(classes)
 
 
 class _DistributionMatchingBase(BaseEstimator):
@@ -442,10 +420,10 @@ class DistributionMatchingClassifier(ClassifierMixin, _DistributionMatchingBase)
                                  device=self.device, y_numeric=False)
         raw = np.asarray(data.targets)
         if data.y_was_1d and raw.ndim == 2:
-            signed, self.classes_ = _encode_signed(raw[:, 0])
+            signed, self.classes_ = encode_binary(raw[:, 0], type(self).__name__)
             signed = signed[:, None]
         else:
-            signed, self.classes_ = _encode_signed(raw)
+            signed, self.classes_ = encode_binary(raw, type(self).__name__)
         self._fit_pool(data, asarray_on(signed, data.xp, like=data.X))
         return self
 
@@ -460,15 +438,8 @@ class DistributionMatchingClassifier(ClassifierMixin, _DistributionMatchingBase)
 
     def predict(self, X, task=None):
         """Predicted class labels (numpy array of the training labels)."""
-        scores = to_numpy(self.decision_function(X, task))
-        if isinstance(self.classes_, list):
-            if scores.ndim == 1:
-                raise ValueError(
-                    "Tasks of this model have different label pairs (see classes_); "
-                    "call predict(X) without task to get every task.")
-            return np.stack([c[(scores[:, t] > 0).astype(int)]
-                             for t, c in enumerate(self.classes_)], axis=1)
-        return self.classes_[(scores > 0).astype(int)]
+        scores = to_numpy(self.decision_function(X, task))   # checks it is fitted
+        return labels_from_scores(self.classes_, scores)
 
     def predict_proba(self, X, task=None):
         """Class probabilities :math:`\\operatorname{clip}((1 + f)/2, 0, 1)`.
@@ -488,13 +459,7 @@ class DistributionMatchingClassifier(ClassifierMixin, _DistributionMatchingBase)
 
     def score(self, X, y, task=None, sample_weight=None):
         """Mean accuracy (2-D y: averaged over all entries)."""
-        from sklearn.metrics import accuracy_score
-
-        y_pred = self.predict(X, task=task)
-        y = np.asarray(to_numpy(y) if not hasattr(y, "iloc") else y)
-        if y.ndim == 2:
-            return float(np.mean(y_pred == y))
-        return float(accuracy_score(y, y_pred, sample_weight=sample_weight))
+        return multitask_accuracy(y, self.predict(X, task=task), sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -106,7 +106,7 @@ def check_task_similarity(S, tasks):
     if S.shape != (T, T):
         extra = ""
         if S.ndim == 2 and S.shape[0] == S.shape[1] and S.shape[0] > T:
-            extra = (f" A larger matrix means some tasks have no examples: every "
+            extra = (" A larger matrix means some tasks have no examples: every "
                      "task needs rows in the pool to get weights, so drop the rows "
                      "and columns of the absent tasks.")
         raise ValueError(
