@@ -6,11 +6,11 @@ Task t's model is trained on the whole pool with the weights
 ridges share their inputs, so they are one shared-input separable problem with
 task matrix :math:`A = I`, targets :math:`Y_{it} = y_i` and entry weights
 :math:`w_{it}`.  The kernel matrix is computed once for all tasks; then either
-the masked CG solver of the core solves all T at once (one eigendecomposition
-of K as preconditioner, every step one GEMM over the T tasks), or the core
-dense primitives factor :math:`D_t K D_t + \alpha I` once per task.  CG needs
-more iterations as alpha shrinks and the weights spread (its preconditioner
-assumes equal weights), so ``solver="auto"`` keeps it for many tasks.
+:mod:`rkhsmtl.solvers.weighted_cg` solves all T at once (block PCG, every step
+one GEMM over the T tasks, preconditioned per task through one shared
+pivoted-Cholesky Nyström factor of the kernel), or the core dense primitives
+factor :math:`D_t K D_t + \alpha I` once per task.  Equal weights across tasks
+(one task, identical distributions) are solved by one eigendecomposition.
 """
 import warnings
 from functools import partial
@@ -27,7 +27,7 @@ from .._labels import encode_binary, labels_from_scores, multitask_accuracy
 from .._validation import MultiTaskData, validate_fit_data, validate_predict_data
 from ..kernels import compute_kernel
 from .._backend import linalg
-from ..solvers import SeparableProblem, cholesky
+from ..solvers import SeparableProblem, cholesky, weighted_cg
 from ..solvers._hadamard import one_hot
 from ..solvers._problem import predict_all
 from ._weights import DistributionMatchingWeights, borrowing_matrix, effective_sample_size
@@ -51,12 +51,13 @@ _PARAMS_DOC = r"""alpha : float, default=1.0
     fit_intercept : bool, default=True
         One unpenalized intercept per task.
     solver : {"auto", "cg", "cholesky"}, default="auto"
-        ``"cg"``: all T weighted ridges in one masked-CG solve (every step one
-        GEMM over the T tasks, preconditioned by one eigendecomposition of K).
+        ``"cg"``: all T weighted ridges in one block-PCG solve (every step one
+        GEMM over the T tasks; each task preconditioned through one shared
+        low-rank pivoted-Cholesky factor of the kernel, no eigendecomposition).
         ``"cholesky"``: one factorization of the weighted kernel matrix per task
         (the kernel matrix is still computed once).  ``"auto"`` picks by a flop
-        count (CG for many tasks); equal weights across tasks (one task, or
-        identical distributions) are always solved directly by one eigh.
+        count (CG unless the pool is small); equal weights across tasks (one
+        task, or identical distributions) are always solved directly by one eigh.
     tol : float, default=1e-10
         Relative residual at which the CG solver stops.
     max_iter : int, default=1000
@@ -110,6 +111,17 @@ def _per_task_cholesky(xp, K, y, W, alpha, fit_intercept):
         intercepts.append(b[0] if b is not None else xp.zeros((), dtype=K.dtype))
     B = xp.stack(columns, axis=1)
     return Solution(B, xp.stack(intercepts), B, {"n_iter": 1})
+
+
+def _weighted_cg(xp, K, y, W, alpha, fit_intercept, tol, max_iter):
+    """T weighted kernel ridges in one block PCG (shared Nyström preconditioner)."""
+    from ..solvers import Solution
+
+    C, b, info = weighted_cg.solve(xp, K, y, W, alpha, fit_intercept, tol=tol,
+                                   max_iter=max_iter)
+    if b is None:
+        b = xp.zeros((W.shape[1],), dtype=K.dtype)
+    return Solution(C, b, C, info)
 
 
 class _DistributionMatchingBase(BaseEstimator):
@@ -219,7 +231,10 @@ class _DistributionMatchingBase(BaseEstimator):
                     "solver='cg'; increase 'alpha' to avoid this.", RuntimeWarning,
                     stacklevel=4)
                 self.solver_ = "cg"
-        if self.solver_ != "cholesky":
+        if self.solver_ == "cg":
+            solution = _weighted_cg(xp, problem.kernel(), y, W, self.alpha,
+                                    self.fit_intercept, self.tol, self.max_iter)
+        elif self.solver_ == "eigen":
             A = asarray_on(np.eye(T), xp, like=X)
             solution = problem.solve(A, self.alpha, weights=W,
                                      fit_intercept=self.fit_intercept)
@@ -227,15 +242,16 @@ class _DistributionMatchingBase(BaseEstimator):
         return solution
 
     def _resolve_solver(self, n_rows, n_tasks):
-        """``"auto"``: masked CG only where T factorizations would cost more than
-        one eigendecomposition plus a budget of CG iterations (large T)."""
+        """``"auto"``: block PCG unless T factorizations cost fewer flops."""
         if self.solver != "auto":
             return self.solver
-        # Flop counts: T Cholesky ~ T N^3 / 3; eigh ~ 10 N^3 plus ~100 CG
-        # iterations of 2 N^2 T each (the iteration count grows as alpha shrinks
-        # and the weights spread, so this errs towards the direct solver).
-        cholesky_cost = n_tasks * n_rows / 3.0
-        cg_cost = 10.0 * n_rows + 200.0 * n_tasks
+        # Flop counts: T Cholesky ~ T N^3 / 3.  PCG: the preconditioner's
+        # per-task m x m Gram matrices, T N m^2, plus ~30 iterations of one
+        # N x N x T GEMM (6-11 iterations to 1e-10 in
+        # benchmarks/bench_weighting.py, a few dozen to 1e-6 on School).
+        rank = min(weighted_cg.DEFAULT_RANK, n_rows)
+        cholesky_cost = n_tasks * n_rows**3 / 3.0
+        cg_cost = n_tasks * n_rows * rank**2 + 60.0 * n_rows**2 * n_tasks
         return "cg" if cg_cost < cholesky_cost else "cholesky"
 
     def _decision(self, X, task=None):
@@ -276,7 +292,7 @@ class DistributionMatchingRegressor(RegressorMixin, _DistributionMatchingBase):
     tasks borrow strength exactly where the pool resembles them.  Task t's
     function equals :class:`sklearn.kernel_ridge.KernelRidge` fitted on the pool
     with ``sample_weight=weights_[:, t]``; all T fits share one kernel matrix
-    and one eigendecomposition.
+    (and, with ``solver="cg"``, one low-rank preconditioner factor).
 
     Data layouts as :class:`~rkhsmtl.MultiTaskKernelRidge`: ``fit(X, y,
     task=labels)``, or shared inputs ``fit(X, Y)`` with Y (n, T) (each observed
