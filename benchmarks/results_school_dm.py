@@ -34,7 +34,7 @@ from rkhsmtl.weighting import DistributionMatchingRegressor, DistributionMatchin
 BASE = DistributionMatchingRegressor(
     kernel="rbf", gamma=COMMON["gamma"], solver="cg", tol=1e-8, max_iter=1000,
     weighting=DistributionMatchingWeights(features="rbf", random_state=0))
-GRID = {"alpha": [0.1, 1.0, 10.0], "weighting__condition_on": ["x", "xy"]}
+GRID = {"alpha": [0.1, 1.0, 10.0, 100.0], "weighting__condition_on": ["x", "xy"]}
 INDEPENDENT = MultiTaskKernelRidge(task_matrix="independent", alpha=1.0, **COMMON)
 
 
