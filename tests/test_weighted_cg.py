@@ -158,3 +158,19 @@ def test_too_little_memory_is_refused_before_allocating(monkeypatch):
     monkeypatch.setenv("RKHSMTL_MAX_MEMORY_GB", "1e-6")
     with pytest.raises(MemoryError, match="weighted CG solver.*solver='cholesky'"):
         weighted_cg.solve(np, K, y, W, 0.1)
+
+
+def test_every_namespace_gives_the_numpy_solution(xp_name):
+    from array_api_compat import array_namespace
+
+    from conftest import to_xp
+    K, y, W = _problem(N=90, T=3)
+    C, b, ref = weighted_cg.solve(np, K, y, W, 0.2, rank=10, tol=1e-12)
+    Ka, ya, Wa = (to_xp(xp_name, a) for a in (K, y, W))
+    xp = array_namespace(Ka)
+    Cx, bx, info = weighted_cg.solve(xp, Ka, ya, Wa, 0.2, rank=10, tol=1e-12)
+    assert array_namespace(Cx) is xp and info["n_iter"] == ref["n_iter"]
+    np.testing.assert_allclose(np.asarray(Cx.tolist()) if hasattr(Cx, "tolist") else Cx,
+                               C, rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(bx.tolist()) if hasattr(bx, "tolist") else bx,
+                               b, rtol=1e-8)
