@@ -519,7 +519,7 @@ def per_task_scores(y_true, y_pred, task=None, *,
 
     Parameters
     ----------
-    y_true, y_pred, task, sample_weight
+    y_true, y_pred, task
         As in :func:`mean_squared_error` (long or wide layout).
     metrics : sequence of str or callable, default=("mse", "nmse", \
 "explained_variance", "r2")
@@ -527,6 +527,8 @@ def per_task_scores(y_true, y_pred, task=None, *,
         ``"r2"``, ``"accuracy"``, ``"roc_auc"`` or the full function names) or
         callables with the signature of the metrics of this module; a callable
         is stored under its ``__name__``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights, as in :func:`mean_squared_error`.
 
     Returns
     -------

@@ -45,19 +45,9 @@ RULES = ("GL01", "GL02", "GL03", "GL05", "GL06", "GL07", "GL08", "GL09", "GL10",
          "PR01", "PR02", "PR03", "PR05", "PR06", "PR10",
          "EX01")
 
-_PR01_PROSE = ("parameters described in prose or in a shared 'As in' entry, "
-               "not one entry per parameter")
-_PR01_MISSING = "no Parameters section yet"
-_PR01_FIELDS = ("dataclass: its fields, the constructor's parameters, have no "
-                "Parameters section")
-# Known failures, reported to the lead; each entry xfails only the listed
-# rule codes of that name.  Remove an entry once the docstring is fixed.
-KNOWN_NUMPYDOC_FAILURES = {
-    "rkhsmtl.metrics.per_task_scores": {
-        "PR03": "'metrics' and 'sample_weight' documented in the other order"},
-    "rkhsmtl.linear.LinearMultiTaskClassifierCV": {"PR01": _PR01_PROSE},
-    "rkhsmtl.linear.LinearMultiTaskRegressorCV": {"PR01": _PR01_PROSE},
-}
+# Known failures: name -> {rule code: reason}; each entry xfails only the
+# listed rule codes of that name.  None at present: keep it that way.
+KNOWN_NUMPYDOC_FAILURES = {}
 
 # Doctests known to fail, by doctest name (module.object); none at present.
 KNOWN_DOCTEST_FAILURES = {}

@@ -14,7 +14,7 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.utils._param_validation import Interval
 
-from ._base import _ATTRS_DOC, _LinearMultiTaskBase, _numpy
+from ._base import _ATTRS_DOC, _PARAMS_DOC, _LinearMultiTaskBase, _numpy
 from ._estimators import LinearMultiTaskClassifier, LinearMultiTaskRegressor
 from ._losses import MultiTaskDatafit
 from ._path import lambda_grid, lambda_max, path_on_datafit
@@ -137,12 +137,26 @@ class _CVMixin:
         return self._fit_datafit(datafit, self.lambda1_, self.lambda2_)
 
 
-_CV_PARAMS_DOC = """
+def _parameter_entries(doc):
+    """numpydoc parameter entries of ``doc`` by name (each with its description)."""
+    entries, name = {}, None
+    for line in doc.strip("\n").split("\n"):
+        if line.startswith("    ") and not line.startswith("        ") and " : " in line:
+            name = line.strip().split(" : ")[0]
+            entries[name] = line
+        elif name is not None:
+            entries[name] += "\n" + line
+    return entries
+
+
+_CV_ONLY = _parameter_entries("""
     lambdas : array-like or None, default=None
         ``lambda1`` grid; None uses ``n_lambdas`` values from ``lambda1_max``
         down to ``eps * lambda1_max``.
     n_lambdas : int, default=20
+        Length of the default ``lambda1`` grid.
     eps : float, default=1e-3
+        Smallest default ``lambda1`` as a fraction of ``lambda1_max``.
     lambda2s : array-like or None, default=None
         ``lambda2`` grid searched jointly; None keeps ``lambda2``.
     cv : int or cross-validation splitter, default=5
@@ -150,7 +164,14 @@ _CV_PARAMS_DOC = """
         ``KFold`` over rows (shared inputs).
     n_jobs : int, default=None
         Folds run in parallel with joblib.
-"""
+""")
+_CV_ENTRIES = {**_parameter_entries(_PARAMS_DOC), **_CV_ONLY}
+# Signature order (numpydoc checks it); lambda1 and warm_start are not
+# parameters of the CV estimators.
+_CV_PARAMS_DOC = "\n" + "\n".join(_CV_ENTRIES[name] for name in (
+    "penalty", "lambdas", "n_lambdas", "eps", "lambda2", "lambda2s", "lambda3",
+    "n_clusters", "graph", "fit_intercept", "task_weighting", "max_iter", "tol",
+    "stopping", "cv", "n_jobs", "task_column")) + "\n"
 
 _CV_ATTRS_DOC = """
     lambda1_, lambda2_ : float
@@ -160,8 +181,7 @@ _CV_ATTRS_DOC = """
     cv_results_ : dict
         ``lambda1``, ``lambda2``, ``mean_test_score``, ``std_test_score`` and
         ``split{k}_test_score`` per grid point (score as in ``score``).
-    best_score_ : float
-"""
+    best_score_ : float"""
 
 _cv_constraints = {
     **{k: v for k, v in _LinearMultiTaskBase._parameter_constraints.items()
@@ -205,12 +225,7 @@ class LinearMultiTaskRegressorCV(_CVMixin, LinearMultiTaskRegressor):
     parallel; the selected values are refitted on all data.
 
     Parameters
-    ----------
-    penalty : str, default="l21"
-        As in :class:`LinearMultiTaskRegressor`; so are ``lambda2``,
-        ``lambda3``, ``n_clusters``, ``graph``, ``fit_intercept``,
-        ``task_weighting``, ``max_iter``, ``tol``, ``stopping`` and
-        ``task_column``.""" + _CV_PARAMS_DOC + """
+    ----------""" + _CV_PARAMS_DOC + """
     Attributes
     ----------""" + _CV_ATTRS_DOC + _ATTRS_DOC + """
     Examples
@@ -239,10 +254,7 @@ class LinearMultiTaskClassifierCV(_CVMixin, LinearMultiTaskClassifier):
     ``lambda2``) chosen by task-stratified K-fold cross-validation (accuracy).
 
     Parameters
-    ----------
-    penalty : str, default="l21"
-        As in :class:`LinearMultiTaskClassifier`; so are the other shared
-        hyperparameters.""" + _CV_PARAMS_DOC + """
+    ----------""" + _CV_PARAMS_DOC + """
     Attributes
     ----------
     classes_ : ndarray of shape (2,)""" + _CV_ATTRS_DOC + _ATTRS_DOC + """
