@@ -32,6 +32,7 @@ ESTIMATORS = [
     OutputKernelLearningClassifier(**_FAST),
     TaskRelationLearning(**_FAST),
     TaskRelationLearningClassifier(**_FAST),
+    TaskRelationLearningClassifier(loss="logistic", **_FAST),
     ClusteredMultiTaskLearning(n_clusters=1, **_FAST),
     ClusteredMultiTaskLearningClassifier(n_clusters=1, **_FAST),
 ]

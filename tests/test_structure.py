@@ -16,6 +16,7 @@ from sklearn.metrics import adjusted_rand_score
 from rkhsmtl import (
     ClusteredMultiTaskLearning,
     ClusteredMultiTaskLearningClassifier,
+    MultiTaskKernelClassifier,
     MultiTaskKernelRidge,
     OutputKernelLearning,
     OutputKernelLearningClassifier,
@@ -539,3 +540,86 @@ def test_okl_l_block_is_the_symmetric_minimizer():
             D = rng.randn(T, T)
             D = scale * (D + D.T) / 2
             assert q(L + D) >= best - 1e-10 * abs(best)
+
+
+# --------------------------------------------------------------- logistic loss
+CLASSIFIERS = [
+    lambda: TaskStructureLearningClassifier(alpha=0.1, penalty="trace"),
+    lambda: TaskStructureLearningClassifier(alpha=0.1, penalty="low_rank", rank=2),
+    lambda: OutputKernelLearningClassifier(alpha=0.1),
+    lambda: TaskRelationLearningClassifier(0.01, 0.1),
+    lambda: ClusteredMultiTaskLearningClassifier(n_clusters=2),
+]
+
+
+def _label_data(layout):
+    if layout == "hetero":
+        X, y, task = _hetero_data()
+        return X, np.where(y > 0, "yes", "no"), dict(task=task)
+    X, Y = _shared_data()
+    return X, (Y > 0).astype(int), {}
+
+
+@pytest.mark.parametrize("make", CLASSIFIERS)
+@pytest.mark.parametrize("layout", ["shared", "hetero"])
+def test_logistic_objective_is_non_increasing(make, layout):
+    X, y, fit_args = _label_data(layout)
+    est = make().set_params(loss="logistic", max_iter=20, tol=1e-9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y, **fit_args)
+    h = np.asarray(est.objective_history_)
+    assert len(h) == est.n_iter_ + 1 >= 2
+    assert np.all(np.diff(h) <= 1e-10 * np.abs(h[1:])), np.diff(h).max()
+    assert h[-1] < h[0]
+
+
+@pytest.mark.parametrize("make", CLASSIFIERS[:1] + CLASSIFIERS[2:])
+def test_logistic_coefficients_are_optimal_for_the_learned_matrix(make):
+    """At convergence the functions are the fixed-A logistic classifier's."""
+    X, y, _ = _label_data("shared")
+    est = make().set_params(loss="logistic", max_iter=500, tol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    ref = MultiTaskKernelClassifier(alpha=est._function_alpha(), loss="logistic",
+                                    task_matrix=est.task_matrix_, newton_tol=1e-14,
+                                    max_newton_iter=200).fit(X, y)
+    np.testing.assert_allclose(est.decision_function(X), ref.decision_function(X),
+                               rtol=1e-6, atol=1e-8)
+    # ... and differ from the squared loss's.
+    sq = make().set_params(max_iter=500, tol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sq.fit(X, y)
+    assert np.abs(sq.decision_function(X) - est.decision_function(X)).max() > 1e-3
+
+
+def test_logistic_probabilities_and_their_availability():
+    X, y, fit_args = _label_data("hetero")
+    est = TaskRelationLearningClassifier(0.01, 0.1, loss="logistic").fit(X, y, **fit_args)
+    proba = est.predict_proba(X, task=fit_args["task"])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert np.array_equal(est.classes_[proba.argmax(axis=1)],
+                          est.predict(X, task=fit_args["task"]))
+    assert est.predict_proba(X).shape == (len(X), 4)
+    assert est.score(X, y, task=fit_args["task"]) > 0.7
+    squared = TaskRelationLearningClassifier(0.01, 0.1).fit(X, y, **fit_args)
+    assert not hasattr(squared, "predict_proba")
+    assert "loss" not in TaskRelationLearning().get_params()
+
+
+def test_logistic_recovers_planted_clusters():
+    X, y, task, Xt, yt, tt, A_true = _planted("clustered", n_clusters=2, n=60)
+    truth = np.unique(A_true > 0.5 * A_true.max(), axis=0, return_inverse=True)[1].ravel()
+    labels = (y > np.median(y)).astype(int)
+    cmtl = ClusteredMultiTaskLearningClassifier(
+        rho_1=1.0, rho_2=0.05, n_clusters=2, loss="logistic", gamma=0.3,
+        random_state=0).fit(X, labels, task=task)
+    assert adjusted_rand_score(truth, cmtl.cluster_labels_) >= 0.9
+
+
+def test_logistic_with_bcd_is_refused_with_the_alternative():
+    X, y, _ = _label_data("shared")
+    with pytest.raises(ValueError, match="loss='logistic'.*algorithm='alternating'"):
+        OutputKernelLearningClassifier(loss="logistic", algorithm="bcd").fit(X, y)

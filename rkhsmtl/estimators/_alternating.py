@@ -26,6 +26,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._backend import asarray_on, to_numpy
 from ..solvers._hadamard import one_hot
+from ._newton import logistic_loss, newton_logistic
 
 
 @dataclass
@@ -38,20 +39,28 @@ class AlternatingResult:
     converged: bool = False
 
 
-def training_fit(problem, solution, weights):
-    """Weighted squared loss at the training rows and M = B^T K B (numpy)."""
+def training_scores(problem, solution):
+    """Scores f + b at the training rows (shaped as the targets) and M = B^T K B."""
     xp = problem.xp
     B = solution.dual_coef
     KB = problem.kernel_matmat(B)
     M = to_numpy(xp.matrix_transpose(B) @ KB)
     if problem.layout == "shared":
-        R = problem.targets - KB - solution.intercept[None, :]
-        R = xp.where(weights > 0, R, xp.zeros_like(R))
+        F = KB + solution.intercept[None, :]
     else:
         E = one_hot(xp, problem.codes, problem.n_tasks, like=KB)
-        R = problem.targets - xp.sum(KB * E, axis=1) - E @ solution.intercept
-    loss = float(xp.sum(weights * R * R))
-    return loss, 0.5 * (M + M.T), KB
+        F = xp.sum(KB * E, axis=1) + E @ solution.intercept
+    return F, 0.5 * (M + M.T)
+
+
+def training_fit(problem, solution, weights, loss="squared"):
+    """Weighted training loss (squared or logistic) and M = B^T K B (numpy)."""
+    xp = problem.xp
+    F, M = training_scores(problem, solution)
+    if loss == "logistic":
+        return logistic_loss(xp, F, problem.targets, weights), M
+    R = xp.where(weights > 0, problem.targets - F, xp.zeros_like(F))
+    return float(xp.sum(weights * R * R)), M
 
 
 def regularizer(A, M, alpha):
@@ -63,7 +72,7 @@ def regularizer(A, M, alpha):
 
 
 def alternate(problem, step, *, alpha, weights, fit_intercept, epsilon, max_iter, tol,
-              state=None, x0=None, like=None, block_update=None):
+              state=None, x0=None, like=None, block_update=None, loss="squared"):
     """Run the alternating minimization.
 
     Parameters
@@ -86,24 +95,45 @@ def alternate(problem, step, *, alpha, weights, fit_intercept, epsilon, max_iter
     block_update : callable, optional
         ``block_update(solution, A, state) -> state`` replaces the structure
         step (Dinuzzo's L block of output-kernel learning).
+    loss : {"squared", "logistic"}, default="squared"
+        Loss of the coefficient step.  Squared: one exact separable solve.
+        Logistic (labels in {-1, +1}): damped Newton to convergence, started
+        from the previous iteration's functions, so the step still cannot
+        increase J.
     """
     xp = problem.xp
     T = problem.n_tasks
     state = step.init_state(T) if state is None else state
     eps_I = epsilon * np.eye(T)
 
-    def coefficient_step(A_np, x0):
+    def coefficient_step(A_np, previous):
         A = asarray_on(A_np, xp, like=like)
+        if loss == "logistic":
+            def scores(sol):
+                F, M = training_scores(problem, sol)
+                return F, regularizer(A_np, M, 1.0)
+
+            # The inner loop runs to a tight tolerance so that the block step
+            # is (numerically) exact, as the squared loss's direct solve is.
+            # Starting from the previous functions makes the step monotone;
+            # they need not lie in the range of a singular (low-rank) A, where
+            # the norm would be infinite, so such an A starts afresh.
+            w = np.linalg.eigvalsh(A_np)
+            start = previous if w[0] > 1e-12 * max(w[-1], 1e-300) else None
+            return newton_logistic(problem, A, alpha, weights, scores,
+                                   fit_intercept=fit_intercept, start=start,
+                                   max_iter=100, tol=1e-13)[0]
+        start = x0 if previous is None else previous.info.get("x")
         return problem.solve(A, alpha, weights=weights, fit_intercept=fit_intercept,
-                             x0=x0)
+                             x0=start)
 
     def objective(sol, A_np, state):
-        loss, M, _ = training_fit(problem, sol, weights)
-        value = loss + regularizer(A_np, M + eps_I, alpha) + step.penalty(state)
+        value, M = training_fit(problem, sol, weights, loss)
+        value += regularizer(A_np, M + eps_I, alpha) + step.penalty(state)
         return value, M
 
     A_np = step.task_matrix(state)
-    sol = coefficient_step(A_np, x0)
+    sol = coefficient_step(A_np, None)
     J, M = objective(sol, A_np, state)
     history = [J]
     converged = False
@@ -114,7 +144,7 @@ def alternate(problem, step, *, alpha, weights, fit_intercept, epsilon, max_iter
         else:
             state = step.update(M + eps_I, state)
         A_np = step.task_matrix(state)
-        sol = coefficient_step(A_np, sol.info.get("x"))
+        sol = coefficient_step(A_np, sol)
         J_new, M = objective(sol, A_np, state)
         history.append(J_new)
         decrease = J - J_new

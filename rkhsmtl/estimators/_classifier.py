@@ -6,19 +6,11 @@ from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
-from .._backend import asarray_on, get_namespace, to_numpy
+from .._backend import asarray_on, to_numpy
 from .._labels import encode_binary, labels_from_scores, multitask_accuracy
 from ..solvers._hadamard import one_hot
 from ._base import _MultiTaskKernelBase
-
-
-def _sigmoid(xp, z):
-    return 1.0 / (1.0 + xp.exp(-z))
-
-
-def _log1pexp(xp, z):
-    """log(1 + exp(z)) without overflow."""
-    return xp.where(z > 0, z + xp.log1p(xp.exp(-xp.abs(z))), xp.log1p(xp.exp(z)))
+from ._newton import newton_logistic, proba_from_scores
 
 
 class MultiTaskKernelClassifier(ClassifierMixin, _MultiTaskKernelBase):
@@ -167,40 +159,12 @@ class MultiTaskKernelClassifier(ClassifierMixin, _MultiTaskKernelBase):
         norm2 = float(xp.sum(solution.coef * f))
         return f + E @ solution.intercept, norm2
 
-    def _objective(self, xp, F, norm2, y, weights):
-        return float(xp.sum(weights * _log1pexp(xp, -y * F))) + self.alpha * norm2
-
     def _fit_logistic(self, problem, A, weights):
-        xp = problem.xp
-        y = problem.targets
-        solution = problem.solve(A, self.alpha, weights=weights, targets=0.0 * y,
-                                 fit_intercept=self.fit_intercept)
-        F, norm2 = self._training_scores(problem, solution)
-        obj = self._objective(xp, F, norm2, y, weights)
-        for it in range(self.max_newton_iter):
-            p = _sigmoid(xp, F)
-            curv = xp.clip(p * (1.0 - p), 1e-10, None)
-            # Working response of the Newton step: F - grad / curvature.
-            z = F + y * _sigmoid(xp, -y * F) / curv
-            step = problem.solve(A, 2.0 * self.alpha, weights=weights * curv,
-                                 targets=z, fit_intercept=self.fit_intercept,
-                                 x0=solution.info.get("x"))
-            F_new, norm2_new = self._training_scores(problem, step)
-            obj_new = self._objective(xp, F_new, norm2_new, y, weights)
-            shrink = 1.0
-            # Damped step: the objective is convex in (B, b), so halving the
-            # step along the segment eventually decreases it.
-            while obj_new > obj and shrink > 1e-6:
-                shrink *= 0.5
-                step = _blend(xp, solution, step, shrink)
-                F_new, norm2_new = self._training_scores(problem, step)
-                obj_new = self._objective(xp, F_new, norm2_new, y, weights)
-            decrease = obj - obj_new
-            solution, F, obj = step, F_new, min(obj, obj_new)
-            self.objective_history_.append(obj)
-            self.n_newton_iter_ = it + 1
-            if decrease <= self.newton_tol * max(abs(obj), 1.0):
-                break
+        solution, _, self.n_newton_iter_ = newton_logistic(
+            problem, A, self.alpha, weights,
+            lambda sol: self._training_scores(problem, sol),
+            fit_intercept=self.fit_intercept, max_iter=self.max_newton_iter,
+            tol=self.newton_tol, history=self.objective_history_)
         return solution
 
     # -------------------------------------------------------------- predict
@@ -234,12 +198,7 @@ class MultiTaskKernelClassifier(ClassifierMixin, _MultiTaskKernelBase):
             class (``classes_[1]``) of every task, as scikit-learn's multilabel
             classifiers (e.g. MLPClassifier) return it.
         """
-        scores = self.decision_function(X, task)
-        xp = get_namespace(scores)
-        p1 = _sigmoid(xp, scores)
-        if p1.ndim == 1:
-            return xp.stack([1.0 - p1, p1], axis=1)
-        return p1
+        return proba_from_scores(self.decision_function(X, task))
 
     def score(self, X, y, task=None, sample_weight=None):
         """Mean accuracy (2-D y: averaged over all entries)."""
@@ -250,13 +209,3 @@ class MultiTaskKernelClassifier(ClassifierMixin, _MultiTaskKernelBase):
         tags.classifier_tags.multi_class = False
         tags.target_tags.multi_output = True
         return tags
-
-
-def _blend(xp, old, new, eta):
-    """The solution eta * new + (1 - eta) * old (linear in coefficients)."""
-    from ..solvers import Solution
-
-    mix = lambda a, b: eta * b + (1.0 - eta) * a  # noqa: E731
-    info = dict(new.info)
-    return Solution(mix(old.dual_coef, new.dual_coef), mix(old.intercept, new.intercept),
-                    mix(old.coef, new.coef), info)

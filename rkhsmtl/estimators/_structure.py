@@ -16,6 +16,7 @@ from ..tasks.learned import (
 )
 from ..tasks.learned._okl import okl_l_step
 from ._structure_base import (
+    LOSS_CONSTRAINT,
     _StructureClassifierMixin,
     _StructureLearningBase,
     _StructureRegressorMixin,
@@ -107,7 +108,7 @@ _TSL_DOC = r"""Multi-task kernel learning with a learned, penalized task matrix.
     ----------
     alpha : float, default=1.0
         Weight of the function norm, > 0.
-    penalty : {"trace", "frobenius", "trace_frobenius", "cluster", "sparse", "low_rank"}, default="trace"
+%(loss)s    penalty : {"trace", "frobenius", "trace_frobenius", "cluster", "sparse", "low_rank"}, default="trace"
         Penalty on the task matrix.
     structure_alpha : float, default=1.0
         Penalty strength beta, > 0.
@@ -157,6 +158,15 @@ class TaskStructureLearningClassifier(_StructureClassifierMixin, _TaskStructure)
     __doc__ = classifier_doc(_TSL_DOC, "TaskStructureLearningClassifier",
                              ("Multi-task kernel learning",
                               "Binary multi-task kernel classification"))
+    _parameter_constraints = {**_TaskStructure._parameter_constraints, **LOSS_CONSTRAINT}
+
+    def __init__(self, alpha=1.0, *, loss="squared", penalty="trace", structure_alpha=1.0,
+                 frobenius_ratio=0.5, sparsity=1.0, rank=None, n_clusters=2,
+                 cluster_ratio=0.1, epsilon=1e-8, kernel="rbf", gamma=None, degree=3,
+                 coef0=1.0, kernel_params=None, task_weighting="samples",
+                 fit_intercept=True, solver="auto", max_iter=100, tol=1e-6,
+                 warm_start=False, random_state=None, task_column=None, device=None):
+        _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
 
 # ------------------------------------------------------------------ OKL
@@ -184,6 +194,11 @@ class _OutputKernel(_StructureLearningBase):
     def _block_update(self, problem, weights):
         if self.algorithm != "bcd":
             return None
+        if getattr(self, "loss", "squared") != "squared":
+            raise ValueError(
+                f"algorithm='bcd' solves the squared loss in closed form; got "
+                f"loss={self.loss!r}. Use algorithm='alternating' with "
+                "loss='logistic'.")
         if problem.layout != "shared" or not problem.complete or \
                 problem.sample_weight is not None:
             raise ValueError(
@@ -224,7 +239,7 @@ _OKL_DOC = r"""Output-kernel learning (Dinuzzo, Ong, Gehler & Pillonetto, ICML 2
     ----------
     alpha : float, default=1.0
         Weight of the function norm, > 0.
-    output_kernel_alpha : float, default=None
+%(loss)s    output_kernel_alpha : float, default=None
         mu, the Frobenius weight on L; None uses ``alpha`` (Dinuzzo's choice).
     algorithm : {"alternating", "bcd"}, default="alternating"
 %(common_parameters)s
@@ -255,6 +270,14 @@ class OutputKernelLearningClassifier(_StructureClassifierMixin, _OutputKernel):
     __doc__ = classifier_doc(_OKL_DOC, "OutputKernelLearningClassifier",
                              ("Output-kernel learning",
                               "Output-kernel learning for binary tasks"))
+    _parameter_constraints = {**_OutputKernel._parameter_constraints, **LOSS_CONSTRAINT}
+
+    def __init__(self, alpha=1.0, *, loss="squared", output_kernel_alpha=None,
+                 algorithm="alternating", epsilon=1e-8, kernel="rbf", gamma=None,
+                 degree=3, coef0=1.0, kernel_params=None, task_weighting="samples",
+                 fit_intercept=True, solver="auto", max_iter=100, tol=1e-6,
+                 warm_start=False, random_state=None, task_column=None, device=None):
+        _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
 
 # ------------------------------------------------------------------ MTRL
@@ -305,7 +328,7 @@ _MTRL_DOC = r"""Multi-task relationship learning (MTRL; Zhang & Yeung, UAI 2010)
         Plain ridge weight, >= 0 (0 gives squared-trace-norm MTL).
     lambda_2 : float, default=0.1
         Weight of the task-relation term, > 0.
-%(common_parameters)s
+%(loss)s%(common_parameters)s
 
     Attributes
     ----------
@@ -340,6 +363,14 @@ class TaskRelationLearningClassifier(_StructureClassifierMixin, _TaskRelation):
     __doc__ = classifier_doc(_MTRL_DOC, "TaskRelationLearningClassifier",
                              ("Multi-task relationship learning",
                               "Multi-task relationship learning for binary tasks"))
+    _parameter_constraints = {**_TaskRelation._parameter_constraints, **LOSS_CONSTRAINT}
+
+    def __init__(self, lambda_1=0.1, lambda_2=0.1, *, loss="squared", epsilon=1e-8,
+                 kernel="rbf", gamma=None, degree=3, coef0=1.0, kernel_params=None,
+                 task_weighting="samples", fit_intercept=True, solver="auto",
+                 max_iter=100, tol=1e-6, warm_start=False, random_state=None,
+                 task_column=None, device=None):
+        _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
 
 # ------------------------------------------------------------------ CMTL
@@ -392,7 +423,7 @@ _CMTL_DOC = r"""Convex clustered multi-task learning (Zhou, Chen & Ye, NIPS 2011
         Cluster-structure weight, > 0.
     rho_2 : float, default=0.1
         Plain ridge weight, > 0.
-    n_clusters : int, default=2
+%(loss)s    n_clusters : int, default=2
         k, the number of task clusters (at most the number of tasks).
 %(common_parameters)s
 
@@ -426,3 +457,12 @@ class ClusteredMultiTaskLearningClassifier(_StructureClassifierMixin, _ConvexClu
     __doc__ = classifier_doc(_CMTL_DOC, "ClusteredMultiTaskLearningClassifier",
                              ("Convex clustered multi-task learning",
                               "Convex clustered multi-task classification"))
+    _parameter_constraints = {**_ConvexClusters._parameter_constraints,
+                              **LOSS_CONSTRAINT}
+
+    def __init__(self, rho_1=1.0, rho_2=0.1, *, loss="squared", n_clusters=2,
+                 epsilon=1e-8, kernel="rbf", gamma=None, degree=3, coef0=1.0,
+                 kernel_params=None, task_weighting="samples", fit_intercept=True,
+                 solver="auto", max_iter=100, tol=1e-6, warm_start=False,
+                 random_state=None, task_column=None, device=None):
+        _common_init(self, {k: v for k, v in locals().items() if k != "self"})

@@ -10,7 +10,8 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 
 from .._backend import asarray_on, to_numpy
 from .._labels import encode_binary
@@ -19,8 +20,10 @@ from ..tasks._fixed import unit_diagonal
 from ._alternating import alternate
 from ._base import _MultiTaskKernelBase, r2_multitask
 from ._classifier import MultiTaskKernelClassifier
+from ._newton import proba_from_scores
 
 _FIXED_ONLY = ("task_matrix", "omega", "task_graph", "graph_epsilon")
+LOSS_CONSTRAINT = {"loss": [StrOptions({"squared", "logistic"})]}
 
 
 def _base_constraints():
@@ -103,7 +106,8 @@ class _StructureLearningBase(_MultiTaskKernelBase):
             problem, step, alpha=self._function_alpha(), weights=weights,
             fit_intercept=self.fit_intercept, epsilon=self.epsilon,
             max_iter=self.max_iter, tol=self.tol, state=state, like=data.X,
-            block_update=self._block_update(problem, weights))
+            block_update=self._block_update(problem, weights),
+            loss=getattr(self, "loss", "squared"))
         problem.release_kernel()
         A = asarray_on(result.task_matrix, data.xp, like=data.X)
         self._store_solution(data, problem, A, result.solution)
@@ -152,7 +156,7 @@ class _StructureRegressorMixin(RegressorMixin):
 
 
 class _StructureClassifierMixin(ClassifierMixin):
-    """Binary tasks with the squared loss on labels encoded as -1 / +1."""
+    """Binary tasks on labels encoded as -1 / +1 (squared or logistic loss)."""
 
     def _fit_targets(self, data):
         raw = np.asarray(data.targets)
@@ -186,6 +190,21 @@ class _StructureClassifierMixin(ClassifierMixin):
     decision_function = MultiTaskKernelClassifier.decision_function
     predict = MultiTaskKernelClassifier.predict
     score = MultiTaskKernelClassifier.score
+
+    def _has_proba(self):
+        return self.loss == "logistic"
+
+    @available_if(_has_proba)
+    def predict_proba(self, X, task=None):
+        """Class probabilities (``loss="logistic"`` only).
+
+        Returns
+        -------
+        proba : array of shape (n_samples, 2) or (n_samples, n_tasks)
+            (n_samples, 2) with ``task`` or for a single task; otherwise the
+            probability of ``classes_[1]`` for every task.
+        """
+        return proba_from_scores(self.decision_function(X, task))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

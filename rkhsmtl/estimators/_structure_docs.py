@@ -60,9 +60,18 @@ COMMON_ATTRIBUTES = """\
     n_features_in_ : int"""
 
 CLASSIFIER_NOTE = """\
-    Labels are encoded per task as -1 / +1 (``classes_[1]`` is +1) and fitted
-    with the squared loss, so every block step stays exact; the sign of
-    :meth:`decision_function` gives the class."""
+    Labels are encoded per task as -1 / +1 (``classes_[1]`` is +1); the sign
+    of :meth:`decision_function` gives the class.  Both losses keep every
+    block step exact (a direct solve, or Newton run to convergence), so the
+    objective history is non-increasing with either."""
+
+LOSS_PARAMETER = r"""    loss : {"squared", "logistic"}, default="squared"
+        ``"squared"``: least squares on the -1 / +1 labels (each coefficient
+        step one direct solve).  ``"logistic"``: :math:`\log(1 + e^{-y f})`;
+        each coefficient step runs damped Newton (IRLS) to convergence from
+        the previous iteration's functions, and :meth:`predict_proba` is
+        available.
+"""
 
 
 def fill(doc):
@@ -82,7 +91,7 @@ _CLASSES_ATTRIBUTE = """\
 def regressor_doc(template, name):
     """Docstring of a learned-structure regressor from its family template."""
     return fill(template.replace("%(name)s", name).replace("%(extra_attributes)s", "")
-                .replace("%(target)s", "Y"))
+                .replace("%(loss)s", "").replace("%(target)s", "Y"))
 
 
 def classifier_doc(template, name, title):
@@ -90,4 +99,5 @@ def classifier_doc(template, name, title):
     old, new = title
     return fill(template.replace(old, new, 1).replace("%(name)s", name)
                 .replace("%(extra_attributes)s", _CLASSES_ATTRIBUTE)
+                .replace("%(loss)s", LOSS_PARAMETER)
                 .replace("%(target)s", "(Y > 0).astype(int)"))
