@@ -32,6 +32,7 @@ SCHOOL_HYPERPARAMETERS = {
     "pooled": {"alpha": 10.0},
     "mean": {"alpha": 0.1, "omega": 0.9},
     "mtrl": {"lambda_1": 0.01, "lambda_2": 0.1},
+    "dm": {"alpha": 10.0, "weighting__condition_on": "x"},
 }
 
 # Built-in synthetic data: 20 tasks in two clusters of strongly related tasks
