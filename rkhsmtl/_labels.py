@@ -11,8 +11,10 @@ def encode_binary(Y_raw, name="MultiTaskKernelClassifier"):
     ``name`` is the estimator named in the error for non-binary labels.
     """
     def encode(col, where):
-        check_classification_targets(col)
-        classes = np.unique(col)
+        # NaN (float labels of a 2-D Y only) marks a missing label: kept as NaN.
+        observed = ~np.isnan(col) if col.dtype.kind == "f" else np.ones(col.shape, bool)
+        check_classification_targets(col[observed])
+        classes = np.unique(col[observed])
         if classes.size != 2:
             raise ValueError(
                 f"Only binary classification is supported. {name} "
@@ -21,7 +23,8 @@ def encode_binary(Y_raw, name="MultiTaskKernelClassifier"):
                 "sklearn.multiclass.OneVsRestClassifier for more classes, and give "
                 "every task both classes."
             )
-        return np.where(col == classes[1], 1.0, -1.0), classes
+        signs = np.where(col == classes[1], 1.0, -1.0)
+        return np.where(observed, signs, np.nan), classes
 
     if Y_raw.ndim == 1:
         y, classes = encode(Y_raw, "y")
@@ -57,5 +60,7 @@ def multitask_accuracy(y, y_pred, sample_weight=None):
 
     y = np.asarray(to_numpy(y) if not hasattr(y, "iloc") else y)
     if y.ndim == 2:
-        return float(np.mean(y_pred == y))
+        # Missing labels (NaN in a float Y) are not scored.
+        observed = ~np.isnan(y) if y.dtype.kind == "f" else np.ones(y.shape, bool)
+        return float(np.mean((y_pred == y)[observed]))
     return float(accuracy_score(y, y_pred, sample_weight=sample_weight))

@@ -236,8 +236,7 @@ def validate_fit_data(estimator, X, y, task=None, sample_weight=None, *,
 
     if task is None:
         if is_numpy(xp) or not y_numeric:
-            y_arr = np.asarray(y) if y_numeric else check_array(
-                y, dtype=None, ensure_2d=False, input_name="y")
+            y_arr = np.asarray(y) if y_numeric else _check_labels(y)
         else:
             y_arr = asarray_on(y, xp)
         if y_arr.ndim not in (1, 2):
@@ -257,7 +256,8 @@ def validate_fit_data(estimator, X, y, task=None, sample_weight=None, *,
                     f"X and y have inconsistent numbers of rows: X has {n_rows}, "
                     f"y has {Y.shape[0]}."
                 )
-            counts = np.full(Y.shape[1], Y.shape[0])
+            counts = (np.sum(~np.isnan(Y), axis=0) if Y.dtype.kind == "f"
+                      else np.full(Y.shape[1], Y.shape[0]))
         tasks = (np.asarray(y_frame_columns) if y_frame_columns is not None
                  else np.arange(Y.shape[1]))
         for t in np.flatnonzero(counts == 0):
@@ -304,6 +304,15 @@ def validate_fit_data(estimator, X, y, task=None, sample_weight=None, *,
         sample_weight = asarray_on(sw, xp, like=X)
     return MultiTaskData(xp, X, layout, targets, np.asarray(tasks), codes,
                          sample_weight, y_was_1d)
+
+
+def _check_labels(y):
+    """Class labels of the shared layout; NaN marks a missing label in a 2-D
+    float Y (as missing targets in the regressors), never in a 1-D y."""
+    raw = np.asarray(y) if not _is_dataframe(y) else y.to_numpy()
+    missing_allowed = raw.ndim == 2 and raw.dtype.kind == "f"
+    return check_array(y, dtype=None, ensure_2d=False, input_name="y",
+                       ensure_all_finite="allow-nan" if missing_allowed else True)
 
 
 def validate_predict_data(estimator, X, task=None, *, reference, task_column=None,

@@ -261,3 +261,46 @@ def test_backend_namespace_matches_numpy(xp_name):
         assert type(P).__module__.split(".")[0] == type(xa[0]).__module__.split(".")[0]
         np.testing.assert_allclose(np.asarray(P.tolist() if hasattr(P, "tolist")
                                               else P), ref, rtol=1e-8, atol=1e-10)
+
+
+# ------------------------------------------------ missing labels (classifiers)
+def _partially_labelled(seed=0, n=40, T=3):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, 2)
+    Y = (X[:, :1] + 0.7 * rng.randn(n, T) > 0).astype(float)
+    missing = rng.rand(n, T) < 0.25
+    Y[missing] = np.nan
+    rows, cols = np.nonzero(~missing)
+    return X, Y, (X[rows], Y[rows, cols], cols)
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_classifier_missing_labels_are_the_observed_entries_as_tasks(loss):
+    """NaN in a 2-D float Y leaves the entry out of the loss: the fit equals
+    the heterogeneous fit on the observed (row, task) pairs."""
+    X, Y, (Xh, yh, th) = _partially_labelled()
+    kw = dict(loss=loss, alpha=0.3, tol=1e-13, newton_tol=1e-13, max_newton_iter=100)
+    shared = MultiTaskKernelClassifier(**kw).fit(X, Y)
+    hetero = MultiTaskKernelClassifier(solver="cholesky", **kw).fit(Xh, yh, task=th)
+    np.testing.assert_allclose(shared.decision_function(X), hetero.decision_function(X),
+                               rtol=1e-6, atol=1e-8)
+    # score: accuracy over the observed entries only.
+    observed = ~np.isnan(Y)
+    expected = np.mean((shared.predict(X) == Y)[observed])
+    assert shared.score(X, Y) == pytest.approx(expected)
+    assert 0.5 < expected < 1.0
+
+
+def test_missing_labels_are_refused_where_they_cannot_be_missing():
+    X, Y, _ = _partially_labelled()
+    y = Y[:, 0].copy()
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        MultiTaskKernelClassifier().fit(X, y)          # 1-D y: one task, no missing
+    Y_empty = Y.copy()
+    Y_empty[:, 1] = np.nan
+    with pytest.raises(ValueError, match="column 1 of y.*no observed value"):
+        MultiTaskKernelClassifier().fit(X, Y_empty)
+    Y_inf = Y.copy()
+    Y_inf[0, 0] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        MultiTaskKernelClassifier().fit(X, Y_inf)

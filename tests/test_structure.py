@@ -623,3 +623,23 @@ def test_logistic_with_bcd_is_refused_with_the_alternative():
     X, y, _ = _label_data("shared")
     with pytest.raises(ValueError, match="loss='logistic'.*algorithm='alternating'"):
         OutputKernelLearningClassifier(loss="logistic", algorithm="bcd").fit(X, y)
+
+
+def test_logistic_structure_with_missing_labels_equals_the_heterogeneous_fit():
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 2)
+    Y = (X[:, :1] * np.array([[1.0, 1.0, -1.0]]) + 0.5 * rng.randn(40, 3) > 0).astype(float)
+    missing = rng.rand(40, 3) < 0.25
+    Y[missing] = np.nan
+    rows, cols = np.nonzero(~missing)
+    kw = dict(loss="logistic", max_iter=300, tol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        shared = TaskRelationLearningClassifier(0.01, 0.1, **kw).fit(X, Y)
+        hetero = TaskRelationLearningClassifier(0.01, 0.1, **kw).fit(
+            X[rows], Y[rows, cols], task=cols)
+    np.testing.assert_allclose(shared.task_matrix_, hetero.task_matrix_, rtol=1e-5,
+                               atol=1e-7)
+    np.testing.assert_allclose(shared.decision_function(X), hetero.decision_function(X),
+                               rtol=1e-5, atol=1e-7)
+    assert shared.task_correlation_[0, 2] < 0 < shared.task_correlation_[0, 1]
