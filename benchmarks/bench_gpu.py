@@ -18,8 +18,9 @@ CUDA device, on CuPy:
   maximum relative difference).
 
 numpy runs only sizes up to ``--cpu-max-n`` (default 10,000), so that one
-invocation fits the device tool's 10-minute limit; the speed-up column
-compares the sizes both ran.  Ratios to the floor compare a fit with the eigh
+invocation fits the device tool's 10-minute limit (lower it, or split the run
+with ``--parts``, if it does not); the speed-up column compares the sizes
+both ran.  Ratios to the floor compare a fit with the eigh
 (shared) or Cholesky (heterogeneous) of the same backend and size.  CuPy
 times are taken after one warm-up call per part (CUDA context, cuBLAS and
 cuSOLVER handles, kernel compilation) and are synchronized.
