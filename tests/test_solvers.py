@@ -149,3 +149,27 @@ def test_cg_warns_when_not_converged():
     with pytest.warns(ConvergenceWarning, match="max_iter"):
         hadamard_cg.solve(xp, KernelOperator(xp, K=K), A, y, codes, offsets, None,
                           1e-6, True, tol=1e-15, max_iter=2)
+
+
+def test_weighted_eigendecomposition_cache_compares_weights_by_value():
+    """Regression: the cache was keyed by id(weights); Newton's temporary
+    curvature weights recycle ids, so a stale decomposition came back and the
+    logistic fits stopped early, depending on memory reuse."""
+    from functools import partial
+
+    from rkhsmtl import MultiTaskKernelRidge
+    from rkhsmtl._validation import validate_fit_data
+    from rkhsmtl.solvers import SeparableProblem
+
+    rng = np.random.RandomState(0)
+    X, Y = rng.randn(30, 2), rng.randn(30, 2)
+    data = validate_fit_data(MultiTaskKernelRidge(), X, Y)
+    problem = SeparableProblem(data, partial(compute_kernel, kernel="rbf"))
+    w = np.full(30, 2.0)
+    first = problem.kernel_eigen(w)
+    w[:] = rng.uniform(0.5, 3.0, 30)            # same object (same id), new values
+    second = problem.kernel_eigen(w)
+    assert second is not first
+    np.testing.assert_allclose(second.d, np.sqrt(w))
+    assert problem.kernel_eigen(w.copy()) is second     # equal values: reused
+    assert problem.kernel_eigen(None).d is None

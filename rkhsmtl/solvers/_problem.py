@@ -135,13 +135,24 @@ class SeparableProblem:
         self._K = None
 
     def kernel_eigen(self, row_weights=None):
-        """Cached eigendecomposition of D K D (shared inputs)."""
-        key = None if row_weights is None else id(row_weights)
-        if key not in self._kfac:
-            self._kfac = {k: v for k, v in self._kfac.items() if k is None}
-            self._kfac[key] = sylvester.decompose_kernel(
-                self.xp, self.kernel(), sample_weight=row_weights)
-        return self._kfac[key]
+        """Cached eigendecomposition of D K D (shared inputs).
+
+        The unweighted decomposition and the latest weighted one are kept.  A
+        weighted one is reused only for equal weights, compared by value: the
+        weights are often temporaries (Newton's curvature weights), and a
+        temporary's ``id`` is recycled by later ones.
+        """
+        xp = self.xp
+        if row_weights is None:
+            if None not in self._kfac:
+                self._kfac[None] = sylvester.decompose_kernel(xp, self.kernel())
+            return self._kfac[None]
+        cached = self._kfac.get("weighted")
+        if cached is not None and bool(xp.all(cached[0] == row_weights)):
+            return cached[1]
+        kfac = sylvester.decompose_kernel(xp, self.kernel(), sample_weight=row_weights)
+        self._kfac["weighted"] = (xp.asarray(row_weights, copy=True), kfac)
+        return kfac
 
     # ----------------------------------------------------------------- weights
     def loss_weights(self, task_weighting="samples"):
