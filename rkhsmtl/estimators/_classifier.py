@@ -13,7 +13,29 @@ from ._base import _MultiTaskKernelBase
 from ._newton import newton_logistic, proba_from_scores
 
 
-class MultiTaskKernelClassifier(ClassifierMixin, _MultiTaskKernelBase):
+class _LogisticProbaMixin:
+    """``predict_proba`` for the classifiers with a ``loss`` parameter."""
+
+    def _has_proba(self):
+        return self.loss == "logistic"
+
+    @available_if(_has_proba)
+    def predict_proba(self, X, task=None):
+        """Class probabilities (``loss="logistic"`` only).
+
+        Returns
+        -------
+        proba : array of shape (n_samples, 2) or (n_samples, n_tasks)
+            (n_samples, 2) with ``task`` or for a single task.  Without
+            ``task`` on a multi-task model, the probability of the positive
+            class (``classes_[1]``) of every task, as scikit-learn's multilabel
+            classifiers (e.g. MLPClassifier) return it.
+        """
+        return proba_from_scores(self.decision_function(X, task))
+
+
+class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
+                                _MultiTaskKernelBase):
     r"""Multi-task kernel classifier for binary tasks with a separable kernel.
 
     With labels encoded as :math:`y_i \in \{-1, +1\}` (``classes_[1]`` is +1)
@@ -182,23 +204,6 @@ class MultiTaskKernelClassifier(ClassifierMixin, _MultiTaskKernelBase):
         """Predicted class labels (numpy array of the training labels)."""
         scores = to_numpy(self.decision_function(X, task))   # checks it is fitted
         return labels_from_scores(self.classes_, scores)
-
-    def _has_proba(self):
-        return self.loss == "logistic"
-
-    @available_if(_has_proba)
-    def predict_proba(self, X, task=None):
-        """Class probabilities (logistic loss only).
-
-        Returns
-        -------
-        proba : array of shape (n_samples, 2) or (n_samples, n_tasks)
-            (n_samples, 2) with ``task`` or for a single task.  Without
-            ``task`` on a multi-task model, the probability of the positive
-            class (``classes_[1]``) of every task, as scikit-learn's multilabel
-            classifiers (e.g. MLPClassifier) return it.
-        """
-        return proba_from_scores(self.decision_function(X, task))
 
     def score(self, X, y, task=None, sample_weight=None):
         """Mean accuracy (2-D y: averaged over all entries)."""

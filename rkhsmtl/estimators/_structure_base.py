@@ -11,7 +11,6 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 
 from .._backend import asarray_on, to_numpy
 from .._labels import encode_binary
@@ -19,8 +18,7 @@ from ..solvers import SeparableProblem
 from ..tasks._fixed import unit_diagonal
 from ._alternating import alternate
 from ._base import _MultiTaskKernelBase, r2_multitask
-from ._classifier import MultiTaskKernelClassifier
-from ._newton import proba_from_scores
+from ._classifier import MultiTaskKernelClassifier, _LogisticProbaMixin
 
 _FIXED_ONLY = ("task_matrix", "omega", "task_graph", "graph_epsilon")
 LOSS_CONSTRAINT = {"loss": [StrOptions({"squared", "logistic"})]}
@@ -155,7 +153,7 @@ class _StructureRegressorMixin(RegressorMixin):
         return r2_multitask(y, self.predict(X, task=task), sample_weight)
 
 
-class _StructureClassifierMixin(ClassifierMixin):
+class _StructureClassifierMixin(_LogisticProbaMixin, ClassifierMixin):
     """Binary tasks on labels encoded as -1 / +1 (squared or logistic loss)."""
 
     def _fit_targets(self, data):
@@ -190,21 +188,6 @@ class _StructureClassifierMixin(ClassifierMixin):
     decision_function = MultiTaskKernelClassifier.decision_function
     predict = MultiTaskKernelClassifier.predict
     score = MultiTaskKernelClassifier.score
-
-    def _has_proba(self):
-        return self.loss == "logistic"
-
-    @available_if(_has_proba)
-    def predict_proba(self, X, task=None):
-        """Class probabilities (``loss="logistic"`` only).
-
-        Returns
-        -------
-        proba : array of shape (n_samples, 2) or (n_samples, n_tasks)
-            (n_samples, 2) with ``task`` or for a single task; otherwise the
-            probability of ``classes_[1]`` for every task.
-        """
-        return proba_from_scores(self.decision_function(X, task))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
