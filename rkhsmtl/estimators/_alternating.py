@@ -25,7 +25,6 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .._backend import asarray_on, to_numpy
-from ..solvers._hadamard import one_hot
 from ._newton import logistic_loss, newton_logistic
 
 
@@ -41,15 +40,8 @@ class AlternatingResult:
 
 def training_scores(problem, solution):
     """Scores f + b at the training rows (shaped as the targets) and M = B^T K B."""
-    xp = problem.xp
-    B = solution.dual_coef
-    KB = problem.kernel_matmat(B)
-    M = to_numpy(xp.matrix_transpose(B) @ KB)
-    if problem.layout == "shared":
-        F = KB + solution.intercept[None, :]
-    else:
-        E = one_hot(xp, problem.codes, problem.n_tasks, like=KB)
-        F = xp.sum(KB * E, axis=1) + E @ solution.intercept
+    _, F, KB = problem.training_scores(solution)
+    M = to_numpy(problem.xp.matrix_transpose(solution.dual_coef) @ KB)
     return F, 0.5 * (M + M.T)
 
 

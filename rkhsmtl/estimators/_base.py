@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._backend import asarray_on, get_namespace, to_numpy
+from .._backend import asarray_on, get_namespace
 from .._validation import validate_fit_data, validate_predict_data
 from ..kernels import compute_kernel
 from ..solvers import SOLVERS, SeparableProblem
@@ -117,19 +117,3 @@ class _MultiTaskKernelBase(BaseEstimator):
         tags.target_tags.single_output = True
         tags.array_api_support = True
         return tags
-
-
-def r2_multitask(y_true, y_pred, sample_weight=None):
-    """R^2 like scikit-learn: uniform over columns for 2-D, NaN entries skipped."""
-    from sklearn.metrics import r2_score
-
-    y_true, y_pred = to_numpy(y_true), to_numpy(y_pred)
-    sw = None if sample_weight is None else to_numpy(sample_weight)
-    if y_true.ndim == 1:
-        return float(r2_score(y_true, y_pred, sample_weight=sw))
-    scores = []
-    for t in range(y_true.shape[1]):
-        keep = ~np.isnan(y_true[:, t])
-        scores.append(r2_score(y_true[keep, t], y_pred[keep, t],
-                               sample_weight=None if sw is None else sw[keep]))
-    return float(np.mean(scores))

@@ -8,7 +8,6 @@ from sklearn.utils.metaestimators import available_if
 
 from .._backend import asarray_on, to_numpy
 from .._labels import encode_binary, labels_from_scores, multitask_accuracy
-from ..solvers._hadamard import one_hot
 from ._base import _MultiTaskKernelBase
 from ._newton import newton_logistic, proba_from_scores
 
@@ -170,16 +169,8 @@ class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
     # ------------------------------------------------------------ logistic
     def _training_scores(self, problem, solution):
         """f + b at the training rows, and the squared RKHS norm of f."""
-        xp = problem.xp
-        KB = problem.kernel() @ solution.dual_coef
-        if problem.layout == "shared":
-            F = KB + solution.intercept[None, :]
-            norm2 = float(xp.sum(solution.coef * KB))
-            return F, norm2
-        E = one_hot(xp, problem.codes, problem.n_tasks, like=KB)
-        f = xp.sum(KB * E, axis=1)
-        norm2 = float(xp.sum(solution.coef * f))
-        return f + E @ solution.intercept, norm2
+        f, F, _ = problem.training_scores(solution)
+        return F, float(problem.xp.sum(solution.coef * f))
 
     def _fit_logistic(self, problem, A, weights):
         solution, _, self.n_newton_iter_ = newton_logistic(

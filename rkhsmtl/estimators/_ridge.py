@@ -1,7 +1,8 @@
 """Multi-task kernel ridge regression with a fixed task matrix."""
 from sklearn.base import RegressorMixin, _fit_context
 
-from ._base import _MultiTaskKernelBase, r2_multitask
+from .._scoring import r2_multitask
+from ._base import _MultiTaskKernelBase
 
 
 class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):

@@ -6,7 +6,8 @@ from sklearn.model_selection import KFold
 from ..model_selection import TaskStratifiedKFold
 from ..solvers import dense_eigen, masked_cg, sylvester
 from ..solvers._hadamard import one_hot, task_rows
-from ._base import _MultiTaskKernelBase, r2_multitask
+from .._scoring import r2_multitask
+from ._base import _MultiTaskKernelBase
 
 DEFAULT_OMEGAS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
 

@@ -17,7 +17,8 @@ from .._labels import encode_binary
 from ..solvers import SeparableProblem
 from ..tasks._fixed import unit_diagonal
 from ._alternating import alternate
-from ._base import _MultiTaskKernelBase, r2_multitask
+from .._scoring import r2_multitask
+from ._base import _MultiTaskKernelBase
 from ._classifier import MultiTaskKernelClassifier, _LogisticProbaMixin
 
 _FIXED_ONLY = ("task_matrix", "omega", "task_graph", "graph_epsilon")

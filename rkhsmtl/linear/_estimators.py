@@ -12,10 +12,10 @@ import numpy as np
 from scipy.special import expit
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
-from sklearn.metrics import r2_score
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from .._backend import to_numpy
+from .._scoring import r2_multitask
 from ._base import _ATTRS_DOC, _OBJECTIVE_DOC, _PARAMS_DOC, _LinearMultiTaskBase
 
 
@@ -63,17 +63,7 @@ class LinearMultiTaskRegressor(RegressorMixin, _LinearMultiTaskBase):
     def score(self, X, y, task=None, sample_weight=None):
         """R^2: pooled over rows with ``task``; else averaged uniformly over
         the columns of ``Y``, skipping NaN (missing) entries."""
-        pred = self.predict(X, task)
-        y = np.asarray(to_numpy(y), dtype=np.float64)
-        sw = None if sample_weight is None else np.asarray(sample_weight, np.float64)
-        if pred.ndim == 1:
-            return float(r2_score(y.ravel(), pred, sample_weight=sw))
-        scores = []
-        for t in range(pred.shape[1]):
-            ok = ~np.isnan(y[:, t])
-            scores.append(r2_score(y[ok, t], pred[ok, t],
-                                   sample_weight=None if sw is None else sw[ok]))
-        return float(np.mean(scores))
+        return r2_multitask(y, self.predict(X, task), sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

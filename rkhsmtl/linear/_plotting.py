@@ -1,14 +1,7 @@
 """Diagnostic plots for the linear multi-task estimators (matplotlib, optional)."""
 import numpy as np
 
-
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "Plotting needs matplotlib: pip install 'rkhsmtl[plot]'") from exc
-    return plt
+from ..plotting import _pyplot
 
 
 def plot_cv_curve(cv_estimator, ax=None):

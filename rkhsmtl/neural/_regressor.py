@@ -1,9 +1,9 @@
 """Multi-task regression network (squared-loss heads)."""
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
 
 from .._backend import to_numpy
+from .._scoring import r2_multitask
 from ._base import _OBJECTIVE, _PARAMETERS, _BaseHardSharingNet
 from ._optim import long_to_wide
 
@@ -68,13 +68,4 @@ class HardSharingNetRegressor(RegressorMixin, _BaseHardSharingNet):
 
     def score(self, X, y, task=None, sample_weight=None):
         """R²; for a 2-D ``Y`` the uniform average over tasks, NaN ignored."""
-        pred = self.predict(X, task)
-        y = np.asarray(to_numpy(y), dtype=np.float64)
-        if y.ndim == 1 or pred.ndim == 1:
-            return r2_score(y.reshape(pred.shape), pred, sample_weight=sample_weight)
-        scores = []
-        for t in range(y.shape[1]):
-            keep = ~np.isnan(y[:, t])
-            w = None if sample_weight is None else np.asarray(sample_weight)[keep]
-            scores.append(r2_score(y[keep, t], pred[keep, t], sample_weight=w))
-        return float(np.mean(scores))
+        return r2_multitask(y, self.predict(X, task), sample_weight)

@@ -10,6 +10,31 @@ import warnings
 from sklearn.exceptions import ConvergenceWarning
 
 
+def column_constraint(xp, sw):
+    """Intercept constraint of column-per-task problems (N x T arrays).
+
+    With ``sw`` the square roots of the entry weights, each column of the
+    scaled coefficients must be orthogonal to its column of ``sw``.
+
+    Returns
+    -------
+    project : callable
+        The orthogonal projector onto that subspace.
+    intercepts : callable
+        ``residual -> b``: the intercepts from ``rhs - M x`` at the solution.
+    """
+    norms = xp.sum(sw * sw, axis=0)
+    norms = xp.where(norms > 0, norms, xp.ones_like(norms))
+
+    def project(Z):
+        return Z - sw * (xp.sum(sw * Z, axis=0) / norms)[None, :]
+
+    def intercepts(residual):
+        return xp.sum(sw * residual, axis=0) / norms
+
+    return project, intercepts
+
+
 def _dot(xp, a, b):
     return float(xp.sum(a * b))
 

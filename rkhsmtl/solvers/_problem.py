@@ -287,6 +287,27 @@ class SeparableProblem:
         """K @ V with the stored kernel, or in row blocks when N x N does not fit."""
         return self._kernel_operator().matmat(V)
 
+    def training_scores(self, solution):
+        """Function values of a solution at the training rows.
+
+        Returns
+        -------
+        f : array
+            ``K @ B`` (shared, (n, T)) or each row's own task's value
+            (heterogeneous, (N,)), without intercepts.
+        F : array
+            ``f`` plus the task intercepts, shaped as the targets.
+        KB : array (n_rows, T)
+            ``K @ B``.
+        """
+        xp = self.xp
+        KB = self.kernel_matmat(solution.dual_coef)
+        if self.layout == "shared":
+            return KB, KB + solution.intercept[None, :], KB
+        E = one_hot(xp, self.codes, self.n_tasks, like=KB)
+        f = xp.sum(KB * E, axis=1)
+        return f, f + E @ solution.intercept, KB
+
     def _kernel_operator(self):
         xp = self.xp
         if self._K is not None or self.precomputed or kernel_fits(self.n_rows, xp):

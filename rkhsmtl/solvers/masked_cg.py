@@ -16,18 +16,7 @@ through the cached eigendecompositions of K and A (the same factors the
 complete-data solver uses), so K is decomposed once for every alpha, every
 iteration of an outer loop and every Newton step.
 """
-from ._pcg import pcg
-
-
-def _task_projector(xp, sw):
-    """Remove, per task column, the component along sqrt(w)."""
-    norms = xp.sum(sw * sw, axis=0)
-    norms = xp.where(norms > 0, norms, xp.ones_like(norms))
-
-    def project(Z):
-        return Z - sw * (xp.sum(sw * Z, axis=0) / norms)[None, :]
-
-    return project
+from ._pcg import column_constraint, pcg
 
 
 def solve(kfac, tfac, K, A, Y, weights, alpha, fit_intercept=True, x0=None,
@@ -77,13 +66,11 @@ def solve(kfac, tfac, K, A, Y, weights, alpha, fit_intercept=True, x0=None,
         Z = kfac.U @ (((Ut @ R) @ tfac.V) * Ginv) @ Vt
         return xp.where(observed, Z, xp.zeros_like(Z))
 
-    project = _task_projector(xp, sw) if fit_intercept else None
-    x, info = pcg(xp, matvec, rhs, precond=precond, project=project, x0=x0,
+    project, intercepts = column_constraint(xp, sw)
+    x, info = pcg(xp, matvec, rhs, precond=precond,
+                  project=project if fit_intercept else None, x0=x0,
                   tol=tol, max_iter=max_iter, what="masked CG solver")
-    b = None
-    if fit_intercept:
-        norms = xp.sum(sw * sw, axis=0)
-        b = xp.sum(sw * (rhs - matvec(x)), axis=0) / norms
+    b = intercepts(rhs - matvec(x)) if fit_intercept else None
     info["x"] = x
     return sw * x, b, info
 

@@ -27,9 +27,8 @@ by Woodbury through one m x m inverse per task: O(N m^2 + T N m^2) to set up,
 O(N m T) per step, no eigendecomposition of K at all.
 """
 from .._memory import check_memory, dense_bytes
-from ._pcg import pcg
+from ._pcg import column_constraint, pcg
 from ._pivoted_cholesky import pivoted_cholesky
-from .masked_cg import _task_projector
 
 DEFAULT_RANK = 300
 
@@ -134,14 +133,11 @@ def solve(xp, K, Y, weights, alpha, fit_intercept=True, *, rank=DEFAULT_RANK, x0
     scale = float(xp.max(sw)) ** 2 * float(xp.max(xp.linalg.diagonal(K)))
     ridge = alpha if alpha > 0 else 1e-8 * max(scale, 1e-300)
     precond, used_rank = preconditioner(xp, K, sw, ridge, rank=m)
-    project = _task_projector(xp, sw) if fit_intercept else None
-    x, info = pcg(xp, matvec, rhs, precond=precond, project=project, x0=x0, tol=tol,
+    project, intercepts = column_constraint(xp, sw)
+    x, info = pcg(xp, matvec, rhs, precond=precond,
+                  project=project if fit_intercept else None, x0=x0, tol=tol,
                   max_iter=max_iter, what="weighted CG solver")
-    b = None
-    if fit_intercept:
-        norms = xp.sum(weights, axis=0)
-        norms = xp.where(norms > 0, norms, xp.ones_like(norms))
-        b = xp.sum(sw * (rhs - matvec(x)), axis=0) / norms
+    b = intercepts(rhs - matvec(x)) if fit_intercept else None
     info["x"] = x
     info["rank"] = used_rank
     return sw * x, b, info

@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._backend import asarray_on, get_namespace, to_numpy
 from .._labels import encode_binary, labels_from_scores, multitask_accuracy
+from .._scoring import r2_multitask
 from .._validation import MultiTaskData, validate_fit_data, validate_predict_data
 from ..kernels import compute_kernel
 from .._backend import linalg
@@ -358,18 +359,7 @@ class DistributionMatchingRegressor(RegressorMixin, _DistributionMatchingBase):
 
     def score(self, X, y, task=None, sample_weight=None):
         """R^2 (2-D y: uniform average over tasks, NaN entries skipped)."""
-        from sklearn.metrics import r2_score
-
-        y_true, y_pred = to_numpy(y), to_numpy(self.predict(X, task=task))
-        sw = None if sample_weight is None else to_numpy(sample_weight)
-        if y_true.ndim == 1:
-            return float(r2_score(y_true, y_pred, sample_weight=sw))
-        scores = []
-        for t in range(y_true.shape[1]):
-            keep = ~np.isnan(y_true[:, t])
-            scores.append(r2_score(y_true[keep, t], y_pred[keep, t],
-                                   sample_weight=None if sw is None else sw[keep]))
-        return float(np.mean(scores))
+        return r2_multitask(y, self.predict(X, task=task), sample_weight)
 
 
 class DistributionMatchingClassifier(ClassifierMixin, _DistributionMatchingBase):

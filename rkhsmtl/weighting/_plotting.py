@@ -1,14 +1,7 @@
 """Borrowing diagnostics of distribution matching (matplotlib, optional)."""
 import numpy as np
 
-
-def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "plot_borrowing needs matplotlib: pip install 'rkhsmtl[plot]'") from exc
-    return plt
+from ..plotting import _pyplot
 
 
 def plot_borrowing(estimator_or_matrix, task_names=None, ax=None):

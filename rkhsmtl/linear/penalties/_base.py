@@ -68,6 +68,13 @@ class Penalty:
 class PairPenalty(Penalty):
     """Base for the ``W = P + Q`` models: the variable is ``stack([P, Q])``.
 
+    Parameters
+    ----------
+    lambda1 : float, default=0.0
+        Weight of the penalty on P.
+    lambda3 : float, default=0.0
+        Weight of the penalty on Q.
+
     Examples
     --------
     >>> import numpy as np
@@ -77,6 +84,10 @@ class PairPenalty(Penalty):
     >>> V.shape, penalty.coef(V).tolist()
     ((2, 2, 3), [[1.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
     """
+
+    def __init__(self, lambda1=0.0, lambda3=0.0):
+        self.lambda1 = lambda1
+        self.lambda3 = lambda3
 
     def variable_shape(self, n_features, n_tasks):
         return (2, n_features, n_tasks)

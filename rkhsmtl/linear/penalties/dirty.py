@@ -59,10 +59,6 @@ class Dirty(PairPenalty):
 
     name = "dirty"
 
-    def __init__(self, lambda1, lambda3):
-        self.lambda1 = lambda1
-        self.lambda3 = lambda3
-
     def value(self, V):
         return (self.lambda1 * float(np.abs(V[0]).max(axis=1).sum())
                 + self.lambda3 * float(np.abs(V[1]).sum()))

@@ -32,10 +32,6 @@ class RobustFeature(PairPenalty):
 
     name = "robust_feature"
 
-    def __init__(self, lambda1, lambda3):
-        self.lambda1 = lambda1
-        self.lambda3 = lambda3
-
     def value(self, V):
         return (self.lambda1 * float(np.linalg.norm(V[0], axis=1).sum())
                 + self.lambda3 * float(np.linalg.norm(V[1], axis=0).sum()))

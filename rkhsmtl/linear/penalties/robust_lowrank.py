@@ -32,10 +32,6 @@ class RobustLowRank(PairPenalty):
 
     name = "robust_lowrank"
 
-    def __init__(self, lambda1, lambda3):
-        self.lambda1 = lambda1
-        self.lambda3 = lambda3
-
     def value(self, V):
         return (self.lambda1 * float(np.linalg.svd(V[0], compute_uv=False).sum())
                 + self.lambda3 * float(np.linalg.norm(V[1], axis=0).sum()))

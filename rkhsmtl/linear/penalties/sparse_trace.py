@@ -30,10 +30,6 @@ class SparseTrace(PairPenalty):
 
     name = "sparse_trace"
 
-    def __init__(self, lambda1, lambda3):
-        self.lambda1 = lambda1
-        self.lambda3 = lambda3
-
     def value(self, V):
         return (self.lambda1 * float(np.abs(V[0]).sum())
                 + self.lambda3 * float(np.linalg.svd(V[1], compute_uv=False).sum()))
