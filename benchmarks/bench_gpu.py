@@ -267,6 +267,10 @@ def main():
     parser.add_argument("--cpu-max-n", type=int, default=10000,
                         help="largest n (and N) numpy runs")
     parser.add_argument("--parts", default=",".join(PARTS))
+    parser.add_argument("--backends", default="numpy,cupy",
+                        help="which of numpy, cupy to run (CuPy only where a CUDA "
+                             "device is seen); several invocations can split one "
+                             "table across device-tool commands")
     parser.add_argument("--out", default=None, help="also write the table here")
     args = parser.parse_args()
     if args.quick:
@@ -278,7 +282,10 @@ def main():
     unknown = sorted(set(parts) - set(PARTS))
     if unknown:
         parser.error(f"unknown --parts {unknown}; choose from {', '.join(PARTS)}")
-    backends = ["numpy"] + (["cupy"] if cuda_available() else [])
+    wanted = [b for b in args.backends.split(",") if b]
+    if set(wanted) - {"numpy", "cupy"}:
+        parser.error(f"unknown --backends {wanted}; choose from numpy, cupy")
+    backends = [b for b in wanted if b == "numpy" or cuda_available()]
     header = machine_description(backends)
     for line in header:
         print(line, flush=True)

@@ -233,6 +233,10 @@ def validate_fit_data(estimator, X, y, task=None, sample_weight=None, *,
                         xp, precomputed, reset=True)
     n_rows = X.shape[0]
     y_frame_columns = list(y.columns) if _is_dataframe(y) else None
+    if not y_numeric and not _is_dataframe(y):
+        # Class labels are host data whatever the backend (they are encoded
+        # on the CPU); scikit-learn's check_array refuses device arrays.
+        y = to_numpy(y)
 
     if task is None:
         if is_numpy(xp) or not y_numeric:

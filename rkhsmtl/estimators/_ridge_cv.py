@@ -134,6 +134,9 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
         self : object
         """
         alphas, omegas = self._candidates()
+        # Python floats: a numpy scalar does not combine with arrays of other
+        # namespaces (array_api_strict refuses it).
+        alpha_list = [float(a) for a in alphas]
         data = self._validate_data_for_fit(X, y, task, sample_weight)
         problem = self._make_problem(data)
         weights = problem.loss_weights(self.task_weighting)
@@ -143,10 +146,10 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
                    and problem.solver == "eigen"
                    and problem.row_weights_only(weights)[0])
         if use_loo:
-            scores = self._loo_scores(problem, weights, matrices, alphas)
+            scores = self._loo_scores(problem, weights, matrices, alpha_list)
             self.cv_method_ = "loo"
         else:
-            scores = self._kfold_scores(problem, weights, matrices, alphas)
+            scores = self._kfold_scores(problem, weights, matrices, alpha_list)
             self.cv_method_ = "kfold"
         grid_o = np.repeat(np.asarray(omegas, dtype=object), len(alphas))
         grid_a = np.tile(alphas, len(omegas))

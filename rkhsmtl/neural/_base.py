@@ -206,7 +206,7 @@ class _BaseHardSharingNet(BaseEstimator):
             for t in range(self.n_tasks_):
                 rows = np.flatnonzero(observed[:, t])
                 fits.append(self._fit_one(
-                    xp, Xd[xp.asarray(rows)], Y[rows, t:t + 1], None if sw is None else sw[rows],
+                    xp, xp.take(Xd, xp.asarray(rows), axis=0), Y[rows, t:t + 1], None if sw is None else sw[rows],
                     data.tasks[t:t + 1], hidden, rng, None if warm is None else warm[t]))
         else:
             fits = [self._fit_one(xp, Xd, Y, sw, data.tasks, hidden, rng, warm)]

@@ -122,9 +122,9 @@ def train(xp, spec, params, balancer, sampler, train_data, val_data, *, kind,
             total = None
             for idx in batches:
                 idx = xp.asarray(idx)
-                Wb = None if weight is None else weight[idx]
-                Z, cache = forward(xp, spec, params, X[idx], dropout, rng)
-                losses, dZ = task_losses(xp, Z, Y[idx], Wb, kind)
+                Wb = None if weight is None else xp.take(weight, idx, axis=0)
+                Z, cache = forward(xp, spec, params, xp.take(X, idx, axis=0), dropout, rng)
+                losses, dZ = task_losses(xp, Z, xp.take(Y, idx, axis=0), Wb, kind)
                 grads = balancer.gradients(spec, params, cache, losses, dZ)
                 for i in decayed:
                     grads[i] = grads[i] + weight_decay * params[i]
@@ -220,7 +220,7 @@ def fit_network(xp, X, Y, sw, tasks, spec, params, balancer, kind, options, rng)
         if sw is not None or not m.all():
             W = xp.asarray(m * (1.0 if sw is None else sw[rows, None]), dtype=dt)
         Yf = xp.asarray(np.where(m, Y[rows], 0.0), dtype=dt)
-        return (X[xp.asarray(rows)], Yf, W), rows, m
+        return (xp.take(X, xp.asarray(rows), axis=0), Yf, W), rows, m
 
     train_data, rows, m = pack(train_obs)
     pools = None if m.all() else [np.flatnonzero(m[:, t]) for t in range(Y.shape[1])]
