@@ -48,6 +48,9 @@ def training_scores(problem, solution):
 def training_fit(problem, solution, weights, loss="squared"):
     """Weighted training loss (squared or logistic) and M = B^T K B (numpy)."""
     xp = problem.xp
+    if hasattr(problem, "loss_and_gram"):
+        # Feature-space problem: the loss comes from the one-pass statistics.
+        return problem.loss_and_gram(solution)
     F, M = training_scores(problem, solution)
     if loss == "logistic":
         return logistic_loss(xp, F, problem.targets, weights), M

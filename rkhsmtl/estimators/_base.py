@@ -18,6 +18,14 @@ from ..solvers import SOLVERS, SeparableProblem
 from ..solvers._hadamard import one_hot
 from ..solvers._problem import predict_all
 from ..tasks import TASK_MATRICES, resolve_task_matrix
+from ._approximate import (
+    APPROXIMATION_CONSTRAINTS,
+    clear_feature_solution,
+    make_feature_problem,
+    predict_features,
+    store_feature_solution,
+    uses_approximation,
+)
 
 KERNEL_NAMES = {"rbf", "laplacian", "linear", "polynomial", "poly", "precomputed"}
 
@@ -43,6 +51,8 @@ class _MultiTaskKernelBase(BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "task_column": [Integral, str, None],
         "device": [StrOptions({"cpu", "cuda"}), None],
+        **APPROXIMATION_CONSTRAINTS,
+        "random_state": ["random_state"],
     }
 
     # ----------------------------------------------------------------- helpers
@@ -68,6 +78,9 @@ class _MultiTaskKernelBase(BaseEstimator):
         return asarray_on(A, xp, like=like)
 
     def _make_problem(self, data):
+        if uses_approximation(self):
+            problem, self._feature_map = make_feature_problem(self, data)
+            return problem
         return SeparableProblem(data, self._kernel_fn(), precomputed=self._precomputed,
                                 solver=self.solver, tol=self.tol, max_iter=self.max_iter)
 
@@ -78,29 +91,37 @@ class _MultiTaskKernelBase(BaseEstimator):
         self.layout_ = data.layout
         self.solver_ = problem.solver
         self.task_matrix_ = A
-        self.X_fit_ = problem.X if not self._precomputed else None
+        self.X_fit_ = getattr(problem, "X", None) if not self._precomputed else None
         self.dual_coef_ = solution.dual_coef
         self.intercept_ = solution.intercept
         self._single_output = data.layout == "shared" and data.y_was_1d
         self._train_order = problem.order
         # Direct solvers count as one iteration (scikit-learn convention).
         self.n_iter_ = max(1, int(solution.info.get("n_iter") or 1))
+        if problem.solver == "features":
+            store_feature_solution(self, self.__dict__.pop("_feature_map"), solution)
+        else:
+            clear_feature_solution(self)
 
     # ----------------------------------------------------------------- predict
     def _decision(self, X, task=None):
         """Raw multi-task scores and the caller's namespace."""
-        check_is_fitted(self, "dual_coef_")
+        check_is_fitted(self, "intercept_")
+        approximate = getattr(self, "feature_map_", None) is not None
         n_train = self.dual_coef_.shape[0] if self._precomputed else None
         X, codes, input_xp = validate_predict_data(
-            self, X, task, reference=self.dual_coef_, task_column=self.task_column,
+            self, X, task, reference=self.intercept_, task_column=self.task_column,
             n_train=n_train)
-        xp = get_namespace(self.dual_coef_)
-        if self._precomputed and self._train_order is not None:
-            order = self._train_order
-            X = xp.take(X, order if isinstance(X, np.ndarray) else xp.asarray(order),
-                        axis=1)
-        F = predict_all(xp, self._kernel_fn(), X, self.X_fit_, self.dual_coef_,
-                        self.intercept_, precomputed=self._precomputed)
+        xp = get_namespace(self.intercept_)
+        if approximate:
+            F = predict_features(xp, self.feature_map_, X, self.coef_, self.intercept_)
+        else:
+            if self._precomputed and self._train_order is not None:
+                order = self._train_order
+                X = xp.take(X, order if isinstance(X, np.ndarray)
+                            else xp.asarray(order), axis=1)
+            F = predict_all(xp, self._kernel_fn(), X, self.X_fit_, self.dual_coef_,
+                            self.intercept_, precomputed=self._precomputed)
         if codes is not None:
             F = xp.sum(F * one_hot(xp, codes, self.n_tasks_, like=F), axis=1)
         elif self._single_output:

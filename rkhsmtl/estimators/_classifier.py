@@ -60,6 +60,9 @@ class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
         Newton steps of the logistic loss.
     newton_tol : float, default=1e-8
         Stop Newton when the relative decrease of the objective is below this.
+    approximation, n_components, random_state
+        As in :class:`MultiTaskKernelRidge` (``loss="squared"`` only: Newton
+        steps reweight every row, which the one-pass statistics cannot).
     task_column, device
         As in :class:`MultiTaskKernelRidge`.
 
@@ -70,7 +73,7 @@ class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
         when every task has the same two labels (always the case for a 1-D
         y); a list with one array per task column when the columns of a 2-D Y
         use different labels.
-    dual_coef_, intercept_, task_matrix_, tasks_, n_tasks_, layout_, solver_, X_fit_
+    dual_coef_, intercept_, task_matrix_, tasks_, n_tasks_, layout_, solver_, X_fit_, feature_map_, coef_, n_components_
         As in :class:`MultiTaskKernelRidge`.
     n_newton_iter_ : int
         Newton steps taken (0 for the squared loss).
@@ -102,6 +105,7 @@ class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
                  omega=0.5, task_graph=None, graph_epsilon=1.0,
                  task_weighting="samples", fit_intercept=True, solver="auto",
                  tol=1e-10, max_iter=1000, max_newton_iter=50, newton_tol=1e-8,
+                 approximation=None, n_components=1000, random_state=None,
                  task_column=None, device=None):
         self.alpha = alpha
         self.loss = loss
@@ -121,6 +125,9 @@ class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
         self.max_iter = max_iter
         self.max_newton_iter = max_newton_iter
         self.newton_tol = newton_tol
+        self.approximation = approximation
+        self.n_components = n_components
+        self.random_state = random_state
         self.task_column = task_column
         self.device = device
 

@@ -68,6 +68,22 @@ class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):
         Relative residual at which the CG solvers stop.
     max_iter : int, default=1000
         Iteration cap of the CG solvers.
+    approximation : {"nystroem", "random_fourier"}, default=None
+        None solves exactly in the n x n (or N x N) kernel matrix.
+        ``"nystroem"`` (any kernel) or ``"random_fourier"`` (rbf, laplacian)
+        replace the input kernel by ``n_components`` explicit features and
+        keep the task matrix exact: one pass over the data gathers m x m
+        statistics per task, and the fit's cost no longer grows with the
+        number of rows beyond that pass.  With as many Nyström landmarks as
+        rows the fit equals the exact one.
+    n_components : int, default=1000
+        Number of Nyström landmarks (drawn uniformly from the training rows;
+        clipped to the number of rows) or of random Fourier features.  Used
+        only with ``approximation``.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the Nyström landmarks or the random Fourier frequencies
+        (``approximation`` only).
     task_column : int or str, default=None
         Column of X that holds the task labels (index, or name for a pandas
         DataFrame); it is removed from the features.  Lets cross-validation and
@@ -93,6 +109,13 @@ class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):
     n_iter_ : int
         CG iterations (1 for the direct solvers).
     n_features_in_ : int
+    feature_map_ : NystroemFeatures or RandomFourierFeatures or None
+        The fitted feature map (None for an exact fit).
+    coef_ : array of shape (n_components_, n_tasks) or None
+        Feature weights W of an approximate fit: ``f_t(x) = phi(x) @ W[:, t]``.
+    n_components_ : int or None
+        Feature dimension actually used (Nyström drops directions of a
+        rank-deficient landmark set).
 
     Examples
     --------
@@ -112,7 +135,8 @@ class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):
     def __init__(self, alpha=1.0, *, kernel="rbf", gamma=None, degree=3, coef0=1.0,
                  kernel_params=None, task_matrix="mean", omega=0.5, task_graph=None,
                  graph_epsilon=1.0, task_weighting="samples", fit_intercept=True,
-                 solver="auto", tol=1e-10, max_iter=1000, task_column=None,
+                 solver="auto", tol=1e-10, max_iter=1000, approximation=None,
+                 n_components=1000, random_state=None, task_column=None,
                  device=None):
         self.alpha = alpha
         self.kernel = kernel
@@ -129,6 +153,9 @@ class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):
         self.solver = solver
         self.tol = tol
         self.max_iter = max_iter
+        self.approximation = approximation
+        self.n_components = n_components
+        self.random_state = random_state
         self.task_column = task_column
         self.device = device
 

@@ -55,8 +55,8 @@ class _TaskStructure(_StructureLearningBase):
                  frobenius_ratio=0.5, sparsity=1.0, rank=None, n_clusters=2,
                  cluster_ratio=0.1, epsilon=1e-8, kernel="rbf", gamma=None, degree=3,
                  coef0=1.0, kernel_params=None, task_weighting="samples",
-                 fit_intercept=True, solver="auto", max_iter=100, tol=1e-6,
-                 warm_start=False, random_state=None, task_column=None, device=None):
+                 fit_intercept=True, solver="auto", max_iter=100, tol=1e-6, approximation=None,
+                 n_components=1000, warm_start=False, random_state=None, task_column=None, device=None):
         _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
     def _make_step(self, n_tasks):
@@ -164,8 +164,8 @@ class TaskStructureLearningClassifier(_StructureClassifierMixin, _TaskStructure)
                  frobenius_ratio=0.5, sparsity=1.0, rank=None, n_clusters=2,
                  cluster_ratio=0.1, epsilon=1e-8, kernel="rbf", gamma=None, degree=3,
                  coef0=1.0, kernel_params=None, task_weighting="samples",
-                 fit_intercept=True, solver="auto", max_iter=100, tol=1e-6,
-                 warm_start=False, random_state=None, task_column=None, device=None):
+                 fit_intercept=True, solver="auto", max_iter=100, tol=1e-6, approximation=None,
+                 n_components=1000, warm_start=False, random_state=None, task_column=None, device=None):
         _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
 
@@ -181,7 +181,7 @@ class _OutputKernel(_StructureLearningBase):
     def __init__(self, alpha=1.0, *, output_kernel_alpha=None, algorithm="alternating",
                  epsilon=1e-8, kernel="rbf", gamma=None, degree=3, coef0=1.0,
                  kernel_params=None, task_weighting="samples", fit_intercept=True,
-                 solver="auto", max_iter=100, tol=1e-6, warm_start=False,
+                 solver="auto", max_iter=100, tol=1e-6, approximation=None, n_components=1000, warm_start=False,
                  random_state=None, task_column=None, device=None):
         _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
@@ -275,8 +275,8 @@ class OutputKernelLearningClassifier(_StructureClassifierMixin, _OutputKernel):
     def __init__(self, alpha=1.0, *, loss="squared", output_kernel_alpha=None,
                  algorithm="alternating", epsilon=1e-8, kernel="rbf", gamma=None,
                  degree=3, coef0=1.0, kernel_params=None, task_weighting="samples",
-                 fit_intercept=True, solver="auto", max_iter=100, tol=1e-6,
-                 warm_start=False, random_state=None, task_column=None, device=None):
+                 fit_intercept=True, solver="auto", max_iter=100, tol=1e-6, approximation=None,
+                 n_components=1000, warm_start=False, random_state=None, task_column=None, device=None):
         _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
 
@@ -291,7 +291,7 @@ class _TaskRelation(_StructureLearningBase):
     def __init__(self, lambda_1=0.1, lambda_2=0.1, *, epsilon=1e-8, kernel="rbf",
                  gamma=None, degree=3, coef0=1.0, kernel_params=None,
                  task_weighting="samples", fit_intercept=True, solver="auto",
-                 max_iter=100, tol=1e-6, warm_start=False, random_state=None,
+                 max_iter=100, tol=1e-6, approximation=None, n_components=1000, warm_start=False, random_state=None,
                  task_column=None, device=None):
         _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
@@ -368,7 +368,7 @@ class TaskRelationLearningClassifier(_StructureClassifierMixin, _TaskRelation):
     def __init__(self, lambda_1=0.1, lambda_2=0.1, *, loss="squared", epsilon=1e-8,
                  kernel="rbf", gamma=None, degree=3, coef0=1.0, kernel_params=None,
                  task_weighting="samples", fit_intercept=True, solver="auto",
-                 max_iter=100, tol=1e-6, warm_start=False, random_state=None,
+                 max_iter=100, tol=1e-6, approximation=None, n_components=1000, warm_start=False, random_state=None,
                  task_column=None, device=None):
         _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
@@ -385,7 +385,7 @@ class _ConvexClusters(_StructureLearningBase):
     def __init__(self, rho_1=1.0, rho_2=0.1, *, n_clusters=2, epsilon=1e-8,
                  kernel="rbf", gamma=None, degree=3, coef0=1.0, kernel_params=None,
                  task_weighting="samples", fit_intercept=True, solver="auto",
-                 max_iter=100, tol=1e-6, warm_start=False, random_state=None,
+                 max_iter=100, tol=1e-6, approximation=None, n_components=1000, warm_start=False, random_state=None,
                  task_column=None, device=None):
         _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
@@ -463,6 +463,6 @@ class ClusteredMultiTaskLearningClassifier(_StructureClassifierMixin, _ConvexClu
     def __init__(self, rho_1=1.0, rho_2=0.1, *, loss="squared", n_clusters=2,
                  epsilon=1e-8, kernel="rbf", gamma=None, degree=3, coef0=1.0,
                  kernel_params=None, task_weighting="samples", fit_intercept=True,
-                 solver="auto", max_iter=100, tol=1e-6, warm_start=False,
+                 solver="auto", max_iter=100, tol=1e-6, approximation=None, n_components=1000, warm_start=False,
                  random_state=None, task_column=None, device=None):
         _common_init(self, {k: v for k, v in locals().items() if k != "self"})

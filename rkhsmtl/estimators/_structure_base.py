@@ -17,6 +17,7 @@ from .._labels import encode_binary
 from ..solvers import SeparableProblem
 from ..tasks._fixed import unit_diagonal
 from ._alternating import alternate
+from ._approximate import make_feature_problem, uses_approximation
 from .._scoring import r2_multitask
 from ._base import _MultiTaskKernelBase
 from ._classifier import MultiTaskKernelClassifier, _LogisticProbaMixin
@@ -62,6 +63,9 @@ class _StructureLearningBase(_MultiTaskKernelBase):
 
     # ---- engine
     def _make_problem(self, data):
+        if uses_approximation(self):
+            problem, self._feature_map = make_feature_problem(self, data)
+            return problem
         # tol / max_iter of these estimators belong to the outer loop; the
         # inner CG solves stay tight so that every block step is exact.
         return SeparableProblem(data, self._kernel_fn(), precomputed=self._precomputed,

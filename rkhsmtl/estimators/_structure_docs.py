@@ -28,10 +28,19 @@ COMMON_PARAMETERS = """\
         Maximum number of structure steps.
     tol : float, default=1e-6
         Stop when the relative decrease of the objective falls below ``tol``.
+    approximation : {"nystroem", "random_fourier"}, default=None
+        As in :class:`~rkhsmtl.MultiTaskKernelRidge`: low-rank input features,
+        exact task matrix.  After the one pass over the data every
+        alternating step touches only m x m, m x T and T x T quantities, so
+        its cost does not grow with the number of rows (``loss="squared"``
+        only).
+    n_components : int, default=1000
+        Number of Nyström landmarks or random Fourier features.
     warm_start : bool, default=False
         Start from the previous fit's task structure.
     random_state : int, RandomState instance or None, default=None
-        Seeds the k-means that turns a learned matrix into ``cluster_labels_``.
+        Seeds the k-means that turns a learned matrix into ``cluster_labels_``,
+        and the landmarks or frequencies of ``approximation``.
     task_column : int or str, default=None
         Column of X holding the task labels (removed from the features).
     device : {"cpu", "cuda"}, default=None
@@ -57,7 +66,14 @@ COMMON_ATTRIBUTES = """\
     layout_ : {"shared", "heterogeneous"}
     solver_ : str
     X_fit_ : array
-    n_features_in_ : int"""
+    n_features_in_ : int
+    feature_map_ : NystroemFeatures or RandomFourierFeatures or None
+        The fitted feature map (None for an exact fit).
+    coef_ : array of shape (n_components_, n_tasks) or None
+        Feature weights W of an approximate fit: ``f_t(x) = phi(x) @ W[:, t]``.
+    n_components_ : int or None
+        Feature dimension actually used (Nyström drops directions of a
+        rank-deficient landmark set)."""
 
 CLASSIFIER_NOTE = """\
     Labels are encoded per task as -1 / +1 (``classes_[1]`` is +1); the sign

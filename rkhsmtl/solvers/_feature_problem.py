@@ -1,0 +1,178 @@
+"""The approximate (feature-space) twin of :class:`SeparableProblem`.
+
+An estimator with ``approximation=...`` builds a :class:`FeatureProblem`
+instead of a :class:`~rkhsmtl.solvers.SeparableProblem`: the same ``solve``
+/ ``loss_weights`` / ``release_kernel`` surface, so the fixed-structure
+estimators and the alternating engine of the learned structures run on it
+unchanged, but everything after the one pass over the data touches only
+m x m, m x T and T x T quantities.
+"""
+import numpy as np
+
+from .._backend import is_numpy
+from .._memory import check_memory
+from . import feature_ridge
+from ._problem import Solution
+from .feature_statistics import SHARED, TASKS, StatisticsAccumulator
+
+#: Bytes of features computed at once in the pass over in-memory data.
+CHUNK_BYTES = 64 * 1024**2
+
+
+def statistics_memory(n_features, n_tasks, layout):
+    """Upper bound of the statistics' size in bytes (Grams dominate)."""
+    m, T = n_features, n_tasks
+    grams = 1 if layout == SHARED else T
+    return 8.0 * (grams * m * m + 3 * m * T + 3 * T)
+
+
+def gather_statistics(data, feature_map, *, chunk_bytes=CHUNK_BYTES):
+    """One pass over validated data: features chunk by chunk, statistics summed.
+
+    Parameters
+    ----------
+    data : rkhsmtl._validation.MultiTaskData
+    feature_map : fitted feature map (``transform(X) -> (n, m)``)
+
+    Returns
+    -------
+    FeatureStatistics
+        Layout ``"shared"`` for complete shared targets with one weight per
+        row, ``"tasks"`` otherwise (heterogeneous rows, missing entries).
+    """
+    xp = data.xp
+    m, T = feature_map.n_components_, data.n_tasks
+    shared = data.layout == "shared" and data.mask is None
+    layout = SHARED if shared else TASKS
+    check_memory(
+        statistics_memory(m, T, layout), xp,
+        what=f"The feature statistics (m={m} features, {T} tasks)",
+        instead="Lower 'n_components'.")
+    acc = StatisticsAccumulator(xp, m, T, layout)
+    X, Y, sw = data.X, data.targets, data.sample_weight
+    n = X.shape[0]
+    rows = max(1, int(chunk_bytes // (8 * max(m, 1) * 2)))
+    codes = None if data.layout == "shared" else np.asarray(data.task_codes)
+    for start in range(0, n, rows):
+        stop = min(start + rows, n)
+        Phi = feature_map.transform(X[start:stop, ...])
+        w = None if sw is None else sw[start:stop]
+        if data.layout == "heterogeneous":
+            acc.add(Phi, Y[start:stop], codes=codes[start:stop], weights=w)
+        elif shared:
+            acc.add(Phi, Y[start:stop, :], weights=w)
+        else:
+            _add_missing_columns(acc, xp, Phi, Y[start:stop, :], w)
+    return acc.result()
+
+
+def _add_missing_columns(acc, xp, Phi, Y, w):
+    """Shared inputs with NaN entries: each column's observed rows are that
+    task's rows (the tasks layout)."""
+    observed = ~xp.isnan(Y)
+    for t in range(Y.shape[1]):
+        obs = observed[:, t]
+        idx = np.flatnonzero(np.asarray(obs if is_numpy(xp) else obs.tolist()))
+        if idx.size == 0:
+            continue
+        take = idx if is_numpy(xp) else xp.asarray(idx)
+        acc.add(xp.take(Phi, take, axis=0), xp.take(Y[:, t], take, axis=0),
+                codes=np.full(idx.size, t),
+                weights=None if w is None else xp.take(w, take, axis=0))
+
+
+class FeatureProblem:
+    """Sufficient statistics plus cached decompositions, solved many times.
+
+    Parameters
+    ----------
+    stats : FeatureStatistics
+    layout : {"shared", "heterogeneous"}
+        The data's layout (what the estimators report), not the statistics'.
+    tol, max_iter : float, int
+        PCG stopping rule (tasks layout with large m * rank(A)).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.solvers._feature_problem import FeatureProblem
+    >>> from rkhsmtl.solvers.feature_statistics import StatisticsAccumulator
+    >>> acc = StatisticsAccumulator(np, n_features=2, n_tasks=2, layout="shared")
+    >>> acc.add(np.eye(2), np.array([[1.0, 2.0], [3.0, 4.0]]))
+    >>> problem = FeatureProblem(acc.result(), "shared")
+    >>> sol = problem.solve(np.eye(2), 1.0, fit_intercept=False)
+    >>> sol.dual_coef.tolist()
+    [[0.5, 1.0], [1.5, 2.0]]
+    """
+
+    solver = "features"
+    order = None
+    codes = None
+
+    def __init__(self, stats, layout, *, tol=1e-10, max_iter=1000):
+        self.stats = stats
+        self.xp = stats.xp
+        self.layout = layout
+        self.n_tasks = stats.n_tasks
+        self.tol, self.max_iter = tol, max_iter
+        self._factors = {}
+        self._weighting = None
+        self._fit_intercept = True
+
+    def loss_weights(self, task_weighting="samples"):
+        """Apply the task weighting to the statistics; returns a marker.
+
+        ``"uniform"`` gives every task the same total weight (as the exact
+        path): each task's statistics are scaled by one factor, no new pass.
+        """
+        if task_weighting != self._weighting:
+            if task_weighting == "uniform" and self.stats.layout == TASKS:
+                xp = self.xp
+                c = self.stats.count
+                positive = c > 0
+                target = xp.sum(c) / max(int(xp.sum(xp.astype(positive, c.dtype))), 1)
+                factors = xp.where(positive, target / xp.where(positive, c,
+                                                               xp.ones_like(c)),
+                                   xp.zeros_like(c))
+                self.stats = self.stats.scaled(factors)
+                self._factors = {}
+            self._weighting = task_weighting
+        return task_weighting
+
+    def factors(self, fit_intercept):
+        if fit_intercept not in self._factors:
+            self._factors[fit_intercept] = feature_ridge.decompose(self.stats,
+                                                                   fit_intercept)
+        return self._factors[fit_intercept]
+
+    def solve(self, A, alpha, *, weights=None, targets=None, fit_intercept=True,
+              x0=None, solver=None, consume_kernel=False):
+        """Solve for one task matrix and alpha; ``dual_coef`` holds W (m, T)."""
+        if targets is not None:
+            raise ValueError(
+                "The approximate path solves from statistics gathered in one pass "
+                "and cannot change the targets between solves (Newton steps of "
+                "loss='logistic'). Use loss='squared' with approximation, or "
+                "approximation=None.")
+        self._fit_intercept = bool(fit_intercept)
+        fac = self.factors(self._fit_intercept)
+        W, b, info = feature_ridge.solve(fac, A, alpha, x0=x0, tol=self.tol,
+                                         max_iter=self.max_iter)
+        if b is None:
+            b = self.xp.zeros((self.n_tasks,), dtype=W.dtype)
+        info["solver"] = "features"
+        return Solution(W, b, W, info)
+
+    def loss_and_gram(self, solution):
+        """Training loss (at the optimal intercepts of the last solve's
+        setting) and M = W^T W (numpy)."""
+        from .._backend import to_numpy
+
+        xp = self.xp
+        fac = self.factors(self._fit_intercept)
+        W = solution.dual_coef
+        M = to_numpy(xp.matrix_transpose(W) @ W)
+        return feature_ridge.squared_loss(fac, W), 0.5 * (M + M.T)
+
+    def release_kernel(self):
+        """Nothing to release: there is no kernel matrix."""
