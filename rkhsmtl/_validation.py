@@ -49,6 +49,69 @@ class MultiTaskData:
         return None if bool(self.xp.all(observed)) else observed
 
 
+def task_label(t):
+    """A task label as a plain Python value (numpy scalars and object entries alike)."""
+    return t.item() if hasattr(t, "item") else t
+
+
+def _is_missing(label):
+    if label is None:
+        return True
+    try:
+        return bool(label != label)        # NaN, NaT
+    except (TypeError, ValueError):        # pandas.NA refuses to be a bool
+        return True
+
+
+def check_no_missing_labels(labels, name="task"):
+    """Refuse NaN / None task labels: every row needs a task.
+
+    ``labels`` is a 1-D numpy array.  The same message for the estimators, the
+    metrics and the splitters.
+    """
+    if labels.dtype.kind == "f":
+        missing = np.flatnonzero(np.isnan(labels))
+    elif labels.dtype.kind == "O":
+        missing = np.flatnonzero([_is_missing(t) for t in labels])
+    else:
+        return
+    if missing.size:
+        raise ValueError(
+            f"The '{name}' labels contain NaN or None at {missing.size} row(s) "
+            f"(first: row {missing[0]}); every row needs a task label. Drop those "
+            "rows or give them a task."
+        )
+
+
+def factorize_task_labels(task, name="task"):
+    """``(labels, inverse)`` of 1-D task labels for the metrics and splitters.
+
+    Labels are sorted when orderable, else kept in order of appearance (these
+    functions need no stable encoding across calls, unlike the estimators).
+    """
+    if task is None:
+        raise ValueError(
+            f"The '{name}' parameter must be an array of task labels (one per "
+            "row); got None."
+        )
+    task = task.to_numpy() if hasattr(task, "to_numpy") else np.asarray(
+        to_numpy(task) if not isinstance(task, (list, tuple)) else task)
+    if task.ndim != 1:
+        raise ValueError(
+            f"'{name}' must be a 1-D array of task labels; got shape {task.shape}."
+        )
+    check_no_missing_labels(task, name)
+    try:
+        labels, inverse = np.unique(task, return_inverse=True)
+    except TypeError:  # unorderable mix of label types: order of appearance
+        index = {}
+        inverse = np.array([index.setdefault(t, len(index)) for t in task],
+                           dtype=np.intp)
+        labels = np.empty(len(index), dtype=object)
+        labels[:] = list(index)
+    return labels, inverse.ravel()
+
+
 def _is_dataframe(X):
     return hasattr(X, "iloc") and hasattr(X, "columns")
 
@@ -138,8 +201,7 @@ def encode_tasks(labels, n_rows, known=None, name="task"):
             f"The '{name}' labels must be 1-D with one label per row of X "
             f"({n_rows}); got shape {labels.shape}."
         )
-    if labels.dtype.kind == "f" and np.isnan(labels).any():
-        raise ValueError(f"The '{name}' labels contain NaN; every row needs a task.")
+    check_no_missing_labels(labels, name)
     if known is None:
         try:
             tasks, codes = np.unique(labels, return_inverse=True)
@@ -233,6 +295,7 @@ def validate_fit_data(estimator, X, y, task=None, sample_weight=None, *,
                         xp, precomputed, reset=True)
     n_rows = X.shape[0]
     y_frame_columns = list(y.columns) if _is_dataframe(y) else None
+    _check_target_columns(y, y_frame_columns)
     if not y_numeric and not _is_dataframe(y):
         # Class labels are host data whatever the backend (they are encoded
         # on the CPU); scikit-learn's check_array refuses device arrays.
@@ -308,6 +371,35 @@ def validate_fit_data(estimator, X, y, task=None, sample_weight=None, *,
         sample_weight = asarray_on(sw, xp, like=X)
     return MultiTaskData(xp, X, layout, targets, np.asarray(tasks), codes,
                          sample_weight, y_was_1d)
+
+
+def _check_target_columns(y, frame_columns):
+    """A 2-D Y needs at least one column, and its columns name distinct tasks."""
+    shape = getattr(y, "shape", None)
+    if shape is None:
+        try:
+            shape = np.shape(y)
+        except (TypeError, ValueError):   # ragged lists: check_array says more
+            shape = None
+    if shape is not None and len(shape) == 2 and shape[1] == 0:
+        raise ValueError(
+            f"y has no task column (shape {tuple(shape)}): a 2-D y needs one "
+            "column per task. Pass a 1-D y for a single task, or a y of shape "
+            "(n_samples, n_tasks) with n_tasks >= 1."
+        )
+    if frame_columns is not None:
+        seen, repeated = set(), []
+        for c in frame_columns:
+            if c in seen and c not in repeated:
+                repeated.append(c)
+            seen.add(c)
+        if repeated:
+            raise ValueError(
+                f"The columns of the DataFrame y name the tasks, but {repeated[:10]} "
+                "appear more than once; got columns "
+                f"{[str(c) for c in frame_columns][:20]}. Rename or drop the "
+                "duplicates (e.g. y.loc[:, ~y.columns.duplicated()])."
+            )
 
 
 def _check_labels(y):

@@ -4,7 +4,8 @@
 repeated per-task splits and prints a table of per-task and pooled metrics
 (mean ± std over splits); ``--output DIR`` also writes ``report.md``,
 ``results.csv`` and figures.  Bad input ends with a one-line message on
-stderr and exit status 2.
+stderr and exit status 2; a run in which every method fails on every split
+exits with status 1.
 """
 import argparse
 import os
@@ -15,6 +16,7 @@ import time
 from .datasets import DatasetNotFoundError
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1   # the input was fine but no method produced a result
 
 _EPILOG = """\
 examples:
@@ -122,7 +124,7 @@ def _compare(args, argv):
         write_plots,
         write_report,
     )
-    from .compare._report import format_text_table, summary_table
+    from .compare._report import BEST_NOTE, format_text_table, summary_table
 
     say = (lambda line: None) if args.quiet else (
         lambda line: print(line, file=sys.stderr, flush=True))
@@ -150,10 +152,16 @@ def _compare(args, argv):
         return _error("no method could run: " + "; ".join(result.notes))
     for note in result.notes:
         say(f"note: {note}")
+    if result.rows and all(row["error"] for row in result.rows):
+        first = next(r for r in result.rows if r["error"])
+        _error(f"every method failed on every split; first failure: {first['method']} "
+               f"on split {first['split']}: {first['error']}")
+        return EXIT_FAILED
     header, rows = summary_table(result)
     print(f"\n{dataset.name}: {dataset.protocol_text(args.splits, args.test_size)}; "
           "mean ± std over splits\n")
     print(format_text_table(header, rows))
+    print(f"\n{BEST_NOTE}")
     if args.output:
         os.makedirs(args.output, exist_ok=True)
         figures = []
@@ -182,7 +190,8 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 2 on bad input (with a one-line message on stderr).
+        0 on success, 2 on bad input (with a one-line message on stderr), 1
+        when every method failed on every split.
 
     Examples
     --------

@@ -32,6 +32,7 @@ from sklearn import metrics as _skm
 from sklearn.exceptions import UndefinedMetricWarning
 
 from ._backend import to_numpy
+from ._validation import factorize_task_labels
 
 __all__ = [
     "mean_squared_error",
@@ -60,25 +61,6 @@ def _label_repr(label):
     return repr(label)
 
 
-def _encode_tasks(task):
-    """Return ``(labels, inverse)``; labels sorted when they are orderable."""
-    task = to_numpy(task) if not isinstance(task, (list, tuple)) else task
-    task = np.asarray(task)
-    if task.ndim != 1:
-        raise ValueError(
-            f"'task' must be a 1-D array of task labels; got shape {task.shape}."
-        )
-    try:
-        labels, inverse = np.unique(task, return_inverse=True)
-    except TypeError:  # unorderable mix of label types: order of appearance
-        index = {}
-        inverse = np.array([index.setdefault(t, len(index)) for t in task],
-                           dtype=np.intp)
-        labels = np.empty(len(index), dtype=object)
-        labels[:] = list(index)
-    return labels, inverse.ravel()
-
-
 def _check_sample_weight(sample_weight, n_rows):
     if sample_weight is None:
         return None
@@ -101,6 +83,44 @@ def _take(w, idx):
     return None if w is None else w[idx]
 
 
+def _as_numeric(a, name, metric):
+    if a.dtype.kind in "biuf":
+        return a
+    try:
+        return a.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{metric} needs numeric {name}; got values of dtype {a.dtype} (e.g. "
+            f"{_label_repr(a.flat[0])}). Convert them to numbers, or use "
+            "accuracy_score for class labels."
+        ) from None
+
+
+def _check_blocks_finite(labels, blocks, wide):
+    """Non-finite values never reach a scorer: a task would silently drop out.
+
+    As scikit-learn's metrics do, refuse them with an error that names the
+    task (NaN in a wide ``Y_true`` marks a missing entry and is removed before).
+    """
+    for t, (y, p, _) in zip(labels, blocks):
+        where = f"column {t}" if wide else f"task {_label_repr(t)}"
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            fix = ("only NaN marks a missing entry" if wide else
+                   "in the long layout every row needs a finite target; drop the "
+                   "rows without one (NaN marks a missing entry only in a 2-D Y_true)")
+            raise ValueError(
+                f"y_true contains NaN or infinity for {where}: {fix}."
+            )
+        if p.dtype.kind == "f" and not np.all(np.isfinite(p)):
+            bad = int(np.count_nonzero(~np.isfinite(p)))
+            raise ValueError(
+                f"y_pred contains NaN or infinity for {where} ({bad} of {p.shape[0]} "
+                "row(s)); a metric over it would be undefined. Check the model "
+                "that produced the predictions (a diverged fit, inputs at an "
+                "extreme scale) before scoring."
+            )
+
+
 def _blocks_wide(Y, P, w):
     if P.shape != Y.shape:
         raise ValueError(
@@ -108,13 +128,13 @@ def _blocks_wide(Y, P, w):
             f"got {Y.shape} and {P.shape}."
         )
     observed = ~np.isnan(Y) if Y.dtype.kind == "f" else np.ones(Y.shape, bool)
-    if P.dtype.kind == "f" and np.any(np.isnan(P[observed])):
-        raise ValueError("Y_pred contains NaN at entries where Y_true is observed.")
     blocks = []
     for j in range(Y.shape[1]):
         rows = np.flatnonzero(observed[:, j])
         blocks.append((Y[rows, j], P[rows, j], _take(w, rows)))
-    return np.arange(Y.shape[1]), blocks
+    labels = np.arange(Y.shape[1])
+    _check_blocks_finite(labels, blocks, wide=True)
+    return labels, blocks
 
 
 def _blocks_long(y, p, task, w):
@@ -129,8 +149,10 @@ def _blocks_long(y, p, task, w):
             f"{y.shape[0]} and {p.shape[0]}."
         )
     if task is None:
-        return np.array([0]), [(y, p, w)]
-    labels, inverse = _encode_tasks(task)
+        labels, blocks = np.array([0]), [(y, p, w)]
+        _check_blocks_finite(labels, blocks, wide=False)
+        return labels, blocks
+    labels, inverse = factorize_task_labels(task)
     if inverse.shape[0] != y.shape[0]:
         raise ValueError(
             "y_true and task have inconsistent numbers of rows: "
@@ -139,13 +161,26 @@ def _blocks_long(y, p, task, w):
     order = np.argsort(inverse, kind="stable")
     bounds = np.cumsum(np.bincount(inverse, minlength=len(labels)))[:-1]
     blocks = [(y[i], p[i], _take(w, i)) for i in np.split(order, bounds)]
+    _check_blocks_finite(labels, blocks, wide=False)
     return labels, blocks
 
 
-def _prepare(y_true, y_pred, task, sample_weight):
-    """Split the inputs into per-task blocks ``(y_true_t, y_pred_t, w_t)``."""
+def _prepare(y_true, y_pred, task, sample_weight, kind="labels", name="metric"):
+    """Split the inputs into per-task blocks ``(y_true_t, y_pred_t, w_t)``.
+
+    ``kind``: ``"regression"`` (numeric targets and predictions), ``"scores"``
+    (labels and numeric scores) or ``"labels"`` (labels on both sides).
+    """
     y = np.asarray(to_numpy(y_true))
     p = np.asarray(to_numpy(y_pred))
+    if y.size == 0 or y.shape[0] == 0:
+        raise ValueError(
+            f"y_true is empty (shape {y.shape}); {name} needs at least one row."
+        )
+    if kind == "regression":
+        y = _as_numeric(y, "y_true", name)
+    if kind in ("regression", "scores"):
+        p = _as_numeric(p, "y_pred", name)
     if y.ndim == 2:
         if task is not None:
             raise ValueError(
@@ -208,9 +243,10 @@ def _average(values, sizes, average):
     return float(np.average(values[ok], weights=sizes[ok]))
 
 
-def _evaluate(scorer, name, allowed, y_true, y_pred, task, sample_weight, average):
+def _evaluate(scorer, name, allowed, y_true, y_pred, task, sample_weight, average,
+              kind="regression"):
     _check_average(average, allowed, name)
-    labels, blocks = _prepare(y_true, y_pred, task, sample_weight)
+    labels, blocks = _prepare(y_true, y_pred, task, sample_weight, kind, name)
     if average == "pooled":
         pooled = tuple(
             None if blocks[0][k] is None else np.concatenate([b[k] for b in blocks])
@@ -432,7 +468,7 @@ r2_score.__doc__ = f"""Coefficient of determination R² per task.
 def accuracy_score(y_true, y_pred, task=None, *, sample_weight=None,
                    average="uniform"):
     return _evaluate(_accuracy, "accuracy_score", _CLASSIFICATION_AVERAGES,
-                     y_true, y_pred, task, sample_weight, average)
+                     y_true, y_pred, task, sample_weight, average, kind="labels")
 
 
 accuracy_score.__doc__ = f"""Classification accuracy per task.
@@ -459,7 +495,7 @@ accuracy_score.__doc__ = f"""Classification accuracy per task.
 def roc_auc_score(y_true, y_pred, task=None, *, sample_weight=None,
                   average="uniform"):
     return _evaluate(_roc_auc, "roc_auc_score", _CLASSIFICATION_AVERAGES,
-                     y_true, y_pred, task, sample_weight, average)
+                     y_true, y_pred, task, sample_weight, average, kind="scores")
 
 
 roc_auc_score.__doc__ = f"""Area under the ROC curve per task (binary tasks).
@@ -549,7 +585,8 @@ def per_task_scores(y_true, y_pred, task=None, *,
     if isinstance(metrics, str) or callable(metrics):
         metrics = (metrics,)
     resolved = [_resolve_metric(m) for m in metrics]
-    labels, blocks = _prepare(y_true, y_pred, task, sample_weight)
+    labels, blocks = _prepare(y_true, y_pred, task, sample_weight,
+                              name="per_task_scores")
     scores = {"task": labels,
               "n_samples": np.array([b[0].shape[0] for b in blocks])}
     for name, func in resolved:

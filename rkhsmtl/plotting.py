@@ -15,6 +15,23 @@ def _pyplot():
     return plt
 
 
+MAX_TICK_LABELS = 40
+
+
+def label_task_axes(ax, names, max_labels=MAX_TICK_LABELS):
+    """Task names on both axes of a T x T heatmap, thinned to ``max_labels``.
+
+    With more tasks than fit legibly every k-th task is labelled (k =
+    ceil(T / max_labels)), so the names stay readable instead of vanishing.
+    """
+    T = len(names)
+    step = max(1, -(-T // max_labels))
+    ticks = list(range(0, T, step))
+    ax.set_xticks(ticks, [str(names[i]) for i in ticks], rotation=90)
+    ax.set_yticks(ticks, [str(names[i]) for i in ticks])
+    return ticks
+
+
 def task_order(matrix):
     """Order tasks so that related ones sit together (average-linkage tree).
 
@@ -82,6 +99,11 @@ def plot_task_relations(estimator_or_matrix, task_names=None, *, order="cluster"
         C = unit_diagonal(to_numpy(estimator_or_matrix))
     T = C.shape[0]
     names = [str(t) for t in (task_names if task_names is not None else range(T))]
+    if len(names) != T:
+        raise ValueError(
+            f"The 'task_names' parameter has {len(names)} entries for {T} tasks; "
+            "pass one name per row of the matrix."
+        )
     if isinstance(order, str):
         if order not in ("cluster", "given"):
             raise ValueError(f"The 'order' parameter must be 'cluster', 'given' or an "
@@ -90,12 +112,12 @@ def plot_task_relations(estimator_or_matrix, task_names=None, *, order="cluster"
     else:
         idx = np.asarray(order)
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.0 + 0.25 * T, 0.8 + 0.25 * T) if T > 12
+        # Grows with T up to the thinned label count, then stays a page wide.
+        side = min(T, MAX_TICK_LABELS)
+        _, ax = plt.subplots(figsize=(1.0 + 0.25 * side, 0.8 + 0.25 * side) if T > 12
                              else (4.5, 4))
     im = ax.imshow(C[np.ix_(idx, idx)], cmap=cmap, vmin=-1, vmax=1)
-    if T <= 40:
-        ax.set_xticks(range(T), [names[i] for i in idx], rotation=90)
-        ax.set_yticks(range(T), [names[i] for i in idx])
+    label_task_axes(ax, [names[i] for i in idx])
     ax.set_title("task correlation")
     ax.figure.colorbar(im, ax=ax, fraction=0.046)
     return ax

@@ -99,3 +99,129 @@ def test_classifier_label_errors():
         MultiTaskKernelClassifier().fit(X, np.arange(30) % 3, task=task)
     with pytest.raises(ValueError, match="continuous"):
         MultiTaskKernelClassifier().fit(X, y, task=task)
+
+
+# ------------------------------------------------- non-finite kernel matrices
+# One gate (rkhsmtl.kernels.compute_kernel) checks every kernel block; every
+# estimator and distribution matching take their kernels from it.
+def _nan_kernel(A, B):
+    return np.full((A.shape[0], B.shape[0]), np.nan)
+
+
+_OVERFLOWING = [
+    pytest.param({"kernel": "rbf"}, 1e200, r"kernel='rbf', gamma=None.*Standardize",
+                 id="rbf-1e200"),
+    pytest.param({"kernel": "polynomial", "degree": 30}, 1e6,
+                 r"kernel='polynomial'.*degree=30.*lower 'degree'", id="poly30-1e6"),
+    pytest.param({"kernel": "linear"}, 1e200, r"kernel='linear'\).*rescale the inputs",
+                 id="linear-1e200"),
+    pytest.param({"kernel": _nan_kernel}, 1.0, r"callable kernel '_nan_kernel'",
+                 id="callable-nan"),
+]
+
+
+def _kernel_estimators():
+    from rkhsmtl import MultiTaskKernelRidgeCV, TaskRelationLearning
+    from rkhsmtl.weighting import DistributionMatchingRegressor
+
+    return [
+        pytest.param(MultiTaskKernelRidge, {}, id="ridge"),
+        pytest.param(MultiTaskKernelRidgeCV, {"alphas": [1.0]}, id="ridge-cv"),
+        pytest.param(MultiTaskKernelClassifier, {}, id="classifier"),
+        pytest.param(TaskRelationLearning, {"max_iter": 3}, id="structure"),
+        pytest.param(DistributionMatchingRegressor, {}, id="distribution-matching"),
+    ]
+
+
+@pytest.mark.parametrize("cls, extra", _kernel_estimators())
+@pytest.mark.parametrize("params, scale, match", _OVERFLOWING)
+def test_non_finite_kernel_is_an_error_naming_the_kernel(cls, extra, params, scale, match):
+    X, y, task = _data()
+    if cls is MultiTaskKernelClassifier:
+        y = np.where(np.arange(30) % 2 == 0, 1, -1)
+    Xs = X * scale
+    before = Xs.copy()
+    with pytest.raises(ValueError, match=match):
+        cls(**params, **extra).fit(Xs, y, task=task)
+    np.testing.assert_array_equal(Xs, before)  # the input is left as it was
+
+
+def test_non_finite_kernel_at_predict():
+    X, y, task = _data()
+    model = MultiTaskKernelRidge(kernel="polynomial", degree=30).fit(X, y, task=task)
+    with pytest.raises(ValueError, match="kernel='polynomial'.*largest \\|X\\| = 1e\\+20"):
+        model.predict(np.full((2, 2), 1e20), task=[0, 1])
+
+
+def test_distribution_matching_does_not_blame_finite_x():
+    # Finite X at a huge scale used to reach the membership model as NaN
+    # ("Input X contains NaN"); the weights alone now work at any scale.
+    from rkhsmtl.weighting import DistributionMatchingWeights
+
+    X, _, task = _data()
+    small = DistributionMatchingWeights(random_state=0).fit(X, task=task).weights_
+    huge = DistributionMatchingWeights(random_state=0).fit(X * 1e200, task=task).weights_
+    np.testing.assert_allclose(huge, small, rtol=1e-8)
+
+
+def test_compute_kernel_gate_directly():
+    from rkhsmtl.kernels import compute_kernel
+
+    X = np.array([[1e200, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="kernel='linear'.*rescale the inputs"):
+        compute_kernel(X, kernel="linear")
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        compute_kernel(np.array([[np.nan, 0.0]]), kernel="rbf")
+    K = compute_kernel(np.eye(3), kernel="rbf")   # the ordinary case is untouched
+    assert np.all(np.isfinite(K))
+
+
+# ------------------------------------------ one fit validation for everyone
+def test_distribution_matching_weights_use_the_shared_gate():
+    from rkhsmtl.weighting import DistributionMatchingWeights
+
+    X, y, task = _data()
+    with pytest.raises(ValueError, match="'sample_weight' values must be non-negative"):
+        DistributionMatchingWeights().fit(X, task=task, sample_weight=-np.ones(30))
+    with pytest.raises(ValueError, match="inconsistent numbers of rows: X has 30, y has 29"):
+        DistributionMatchingWeights(condition_on="xy").fit(X, y[:-1], task=task)
+    lonely = task.copy()
+    lonely[0] = 9
+    with pytest.raises(ValueError, match="Task 9 has 1 sample.*at least 2"):
+        DistributionMatchingWeights().fit(X, task=lonely)
+    with pytest.raises(ValueError, match="one label per row of X"):
+        DistributionMatchingWeights().fit(X, task=task[:-1])
+    with pytest.raises(ValueError, match="NaN or None"):
+        DistributionMatchingWeights().fit(X, task=np.r_[task[:-1], np.nan])
+
+
+@pytest.mark.parametrize("Y", [np.empty((30, 0)), np.empty((30, 0), dtype=object)],
+                         ids=["float", "object"])
+def test_y_without_columns(Y):
+    from rkhsmtl.weighting import DistributionMatchingRegressor
+
+    X, _, _ = _data()
+    for model in (MultiTaskKernelRidge(), DistributionMatchingRegressor()):
+        with pytest.raises(ValueError, match=r"y has no task column \(shape \(30, 0\)\)"):
+            model.fit(X, Y)
+    with pytest.raises(ValueError, match="y has no task column"):
+        MultiTaskKernelClassifier().fit(X, Y)
+
+
+@pytest.mark.parametrize("bad", [np.nan, None])
+def test_missing_task_labels_refused_everywhere(bad):
+    from rkhsmtl.metrics import mean_squared_error
+    from rkhsmtl.model_selection import TaskStratifiedKFold, multitask_train_test_split
+
+    X, y, task = _data()
+    labels = task.astype(object)
+    labels[4] = bad
+    match = "'task' labels contain NaN or None at 1 row.*row 4"
+    with pytest.raises(ValueError, match=match):
+        MultiTaskKernelRidge().fit(X, y, task=labels)
+    with pytest.raises(ValueError, match=match):
+        mean_squared_error(y, y, labels)
+    with pytest.raises(ValueError, match=match):
+        multitask_train_test_split(X, task=labels)
+    with pytest.raises(ValueError, match="'groups' labels contain NaN or None"):
+        list(TaskStratifiedKFold(2).split(X, groups=labels))

@@ -135,3 +135,39 @@ def test_predict_every_task_from_dataframe(cls):
     assert_allclose(np.asarray(model.predict(df.drop(columns="school")), dtype=float),
                     np.asarray(reference.predict(X), dtype=float),
                     rtol=1e-10, atol=1e-12)
+
+
+# A DataFrame Y names the tasks by its columns: repeated names would make two
+# tasks share one label (regressors) or merge them (distribution matching).
+def _duplicate_column_estimators():
+    from rkhsmtl.weighting import DistributionMatchingClassifier, DistributionMatchingRegressor
+
+    fast_net = FAST_PARAMS["HardSharingNetRegressor"]
+    return [
+        pytest.param(rkhsmtl.MultiTaskKernelRidge, {}, False, id="ridge"),
+        pytest.param(rkhsmtl.MultiTaskKernelRidgeCV, {"alphas": [1.0]}, False, id="ridge-cv"),
+        pytest.param(rkhsmtl.neural.HardSharingNetRegressor, fast_net, False, id="net"),
+        pytest.param(DistributionMatchingRegressor, {}, False, id="dm-regressor"),
+        pytest.param(DistributionMatchingClassifier, {}, True, id="dm-classifier"),
+        pytest.param(rkhsmtl.MultiTaskKernelClassifier, {}, True, id="classifier"),
+    ]
+
+
+@pytest.mark.parametrize("cls, params, classification", _duplicate_column_estimators())
+def test_duplicate_task_columns_in_y_are_refused(cls, params, classification):
+    X, y, _, _ = _data(classification)
+    columns = np.c_[y, y, y][:30]
+    Y = pd.DataFrame(columns, columns=["a", "b", "a"])
+    before = Y.copy()
+    with pytest.raises(ValueError, match=r"\['a'\] appear more than once.*Rename or drop"):
+        cls(**params).fit(X[:30], Y)
+    pd.testing.assert_frame_equal(Y, before)
+
+
+def test_dataframe_y_keeps_task_names_in_distribution_matching_classifier():
+    from rkhsmtl.weighting import DistributionMatchingClassifier
+
+    X, y, _, _ = _data(True)
+    Y = pd.DataFrame({"left": y[:40], "right": 1 - y[:40]})
+    model = DistributionMatchingClassifier().fit(X[:40], Y)
+    assert list(model.tasks_) == ["left", "right"]

@@ -12,8 +12,19 @@ rows of the training split.
 import numpy as np
 
 from .. import MultiTaskKernelClassifier, MultiTaskKernelRidge, MultiTaskKernelRidgeCV
-from ._registry import register_method
 from ._selection import SelectOnSubsample, StructureOnSubsample, TaskGridSearch
+
+# (name, factory, register_method options) in the order listed by the command.
+# This module only declares the methods; the registry reads the list when it
+# is first used, so imports go one way (registry -> built-ins).
+BUILTIN_METHODS = []
+
+
+def _builtin(name, **options):
+    def decorator(factory):
+        BUILTIN_METHODS.append((name, factory, options))
+        return factory
+    return decorator
 
 _MAX_SELECT_ROWS = 2000
 _ALPHAS = tuple(np.logspace(-3, 2, 6))
@@ -44,25 +55,25 @@ def _kernel_method(context, name, task_matrix):
                              random_state=context.random_state)
 
 
-@register_method("independent", description="kernel ridge / classifier per task "
+@_builtin("independent", description="kernel ridge / classifier per task "
                  "(task matrix I); alpha by 3-fold task-stratified CV")
 def _independent(context):
     return _kernel_method(context, "independent", "independent")
 
 
-@register_method("pooled", description="one kernel model for all tasks (task matrix "
+@_builtin("pooled", description="one kernel model for all tasks (task matrix "
                  "11ᵀ); alpha by 3-fold task-stratified CV")
 def _pooled(context):
     return _kernel_method(context, "pooled", "pooled")
 
 
-@register_method("mean", description="mean-regularized kernel MTL ((1-ω)I + ω11ᵀ/T); "
+@_builtin("mean", description="mean-regularized kernel MTL ((1-ω)I + ω11ᵀ/T); "
                  "alpha and ω by 3-fold task-stratified CV")
 def _mean(context):
     return _kernel_method(context, "mean", "mean")
 
 
-@register_method("mean-cv", problem_types=("regression",),
+@_builtin("mean-cv", problem_types=("regression",),
                  description="MultiTaskKernelRidgeCV: alpha (13 values) and ω (6 values) "
                  "re-selected on every training split")
 def _mean_cv(context):
@@ -74,7 +85,7 @@ def _mean_cv(context):
                              max_rows=_MAX_SELECT_ROWS, random_state=context.random_state)
 
 
-@register_method("neural", description="hard-parameter-sharing network (shared trunk "
+@_builtin("neural", description="hard-parameter-sharing network (shared trunk "
                  "of 2 x 64 ReLU units, one head per task; Adam)")
 def _neural(context):
     # Imported here: the network code is only needed when the method runs.
@@ -123,7 +134,7 @@ def _learned(context, name, regressor, classifier, grid):
     return model
 
 
-@register_method("trace", learns_task_matrix=True,
+@_builtin("trace", learns_task_matrix=True,
                  description="task matrix learned with a trace penalty (Ciliberto et "
                  "al. 2015); alpha and penalty strength by 3-fold CV")
 def _trace(context):
@@ -134,7 +145,7 @@ def _trace(context):
                     {"alpha": [1e-2, 1e-1, 1.0], "structure_alpha": [1e-2, 1e-1, 1.0]})
 
 
-@register_method("mtrl", learns_task_matrix=True,
+@_builtin("mtrl", learns_task_matrix=True,
                  description="task-relation learning (Zhang & Yeung 2010); "
                  "lambda_1, lambda_2 by 3-fold CV")
 def _mtrl(context):
@@ -144,7 +155,7 @@ def _mtrl(context):
                     {"lambda_1": [1e-2, 1e-1], "lambda_2": [1e-2, 1e-1, 1.0]})
 
 
-@register_method("cmtl", learns_task_matrix=True,
+@_builtin("cmtl", learns_task_matrix=True,
                  description="convex clustered MTL (Zhou et al. 2011), 2 clusters; "
                  "rho_1, rho_2 by 3-fold CV")
 def _cmtl(context):
@@ -162,7 +173,7 @@ def _cmtl(context):
 _MAX_POOL_COST = 2.5e10      # training rows^2 x tasks
 
 
-@register_method("dm", description="distribution matching (Bickel et al. 2008): each "
+@_builtin("dm", description="distribution matching (Bickel et al. 2008): each "
                  "task's kernel ridge on the whole pool, reweighted to match its own "
                  "joint distribution of (x, y), alpha by 3-fold CV; on School the "
                  "published setting (x only, alpha=10)")

@@ -171,6 +171,69 @@ def _check_tasks(task, task_names, name):
         )
 
 
+def _csv_has_rows(path):
+    """False for a file with a header line and no data line."""
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        lines = (line for line in fh if line.strip())
+        next(lines, None)
+        return next(lines, None) is not None
+
+
+def _load_file(spec, task_column, target):
+    """``load_table`` with every malformed-file case turned into a DatasetError.
+
+    Each message names the file or column and the fix, so that the command
+    prints one line and exits 2 instead of a traceback or a numpy message.
+    """
+    csv = spec.lower().endswith(".csv")
+    if csv and os.path.isfile(spec) and not _csv_has_rows(spec):
+        raise DatasetError(
+            f"{spec} has a header but no data rows; add rows (one per example) "
+            "below the header.")
+    try:
+        table = load_table(spec, task_column=task_column, target=target)
+    except (FileNotFoundError, ImportError):
+        raise
+    except Exception as exc:  # numpy's and pandas' own wording, made actionable
+        text = str(exc)
+        if csv and "could not convert string to float" in text:
+            # load_table has already checked the feature columns are numeric.
+            raise DatasetError(
+                f"the target column {target!r} of {spec} is not numeric ({text}); "
+                "encode it as numbers (e.g. 0/1 for two classes) and rerun.") from None
+        if not csv and ("pickle" in text or "zip" in text.lower()
+                        or isinstance(exc, (OSError, EOFError))):
+            raise DatasetError(
+                f"{spec} is not a numpy .npz archive ({type(exc).__name__}); save "
+                "it with np.savez(path, X=..., y=..., task=...), or pass a .csv "
+                "file.") from None
+        raise DatasetError(f"{spec}: {text}") from None
+    _check_finite_table(spec, table, target)
+    return table
+
+
+def _check_finite_table(spec, table, target):
+    X, y = np.asarray(table.data, dtype=float), np.asarray(table.target, dtype=float)
+    bad_y = np.flatnonzero(~np.isfinite(y))
+    if bad_y.size:
+        column = f"target column {target!r}" if target is not None else "y"
+        raise DatasetError(
+            f"the {column} of {spec} has {bad_y.size} missing (NaN) or infinite "
+            f"value(s) "
+            f"(first at data row {bad_y[0]}); drop or fill those rows and rerun.")
+    bad = ~np.isfinite(X)
+    if bad.any():
+        j = int(np.flatnonzero(bad.any(axis=0))[0])
+        names = list(table.feature_names)
+        name = names[j] if j < len(names) else f"x{j}"
+        rows = np.flatnonzero(bad[:, j])
+        kind = "missing (NaN)" if np.isnan(X[rows[0], j]) else "infinite"
+        raise DatasetError(
+            f"feature column {name!r} of {spec} has {rows.size} {kind} "
+            f"value(s) (first at data row {rows[0]}); drop or impute those rows "
+            "(e.g. fill with the column mean) and rerun.")
+
+
 def _synthetic(problem_type):
     if problem_type == "regression":
         X, y, task, A = make_multitask_regression(noise=0.2, **_SYNTHETIC)
@@ -250,7 +313,7 @@ def load_dataset(spec=None, *, task_column=None, target=None, data_home=None):
                        "torques sharing 4449 inputs of 21 features", "regression",
                        X, y, task, list(range(7)), test_size=None, train_size=100)
     elif is_file:
-        table = load_table(spec, task_column=task_column, target=target)
+        table = _load_file(spec, task_column, target)
         y = np.asarray(table.target, dtype=float)
         data = Dataset(os.path.basename(spec),
                        f"table {spec}: {len(table.task_names)} task(s), "

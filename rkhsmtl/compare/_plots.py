@@ -39,8 +39,13 @@ def plot_metric_by_method(result, path):
     plt.close(fig)
 
 
-def plot_task_matrix(matrix, path, title):
-    """Heatmap of a task matrix, scaled to a correlation (unit diagonal) when possible."""
+def plot_task_matrix(matrix, path, title, task_names=None):
+    """Heatmap of a task matrix, scaled to a correlation (unit diagonal) when possible.
+
+    ``task_names`` label the axes (the data's task labels; default 0..T-1).
+    """
+    from ..plotting import label_task_axes
+
     plt = _pyplot()
     A = np.asarray(matrix, dtype=float)
     d = np.sqrt(np.clip(np.diag(A), 0, None))
@@ -51,6 +56,7 @@ def plot_task_matrix(matrix, path, title):
     image = ax.imshow(A, cmap="RdBu_r", vmin=-bound, vmax=bound)
     fig.colorbar(image, ax=ax, shrink=0.8)
     ax.set_title(title)
+    label_task_axes(ax, list(range(A.shape[0])) if task_names is None else task_names)
     ax.set_xlabel("task")
     ax.set_ylabel("task")
     fig.tight_layout()
@@ -93,6 +99,7 @@ def write_plots(result, out_dir):
         filename = f"task_matrix_{name}.png"
         title = ("planted task correlation" if name == "true"
                  else f"{name}: learned task matrix (split 0)")
-        plot_task_matrix(A, os.path.join(out_dir, filename), title)
+        plot_task_matrix(A, os.path.join(out_dir, filename), title,
+                         task_names=result.dataset.task_names)
         written.append(filename)
     return written

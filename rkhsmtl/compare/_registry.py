@@ -228,10 +228,14 @@ def _load_builtins():
     if _loaded:
         return
     _loaded = True
-    # Imported on first use so that ``import rkhsmtl.compare`` stays light and
-    # the built-in module can itself call register_method.
-    from . import _builtin  # noqa: F401
+    # Imported on first use so that ``import rkhsmtl.compare`` stays light
+    # (the built-in factories import the estimators).
+    from ._builtin import BUILTIN_METHODS
     from importlib.metadata import entry_points
+
+    for name, factory, options in BUILTIN_METHODS:
+        if name not in _REGISTRY:   # a reload keeps what is there (and replacements)
+            register_method(name, factory, **options)
 
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:

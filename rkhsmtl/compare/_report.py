@@ -10,38 +10,70 @@ import numpy as np
 from ._evaluate import metric_table
 
 # Columns of the printed table (all metrics go to results.csv and the report).
+# Per task, R² and explained variance coincide (both 1 - MSE / Var), so the
+# printed table shows only the latter.
 _SHOWN = {
-    "regression": ("ev_pooled", "ev_task", "r2_task", "nmse_task", "mse_pooled"),
+    "regression": ("ev_pooled", "ev_task", "nmse_task", "mse_pooled"),
     "classification": ("auc_task", "accuracy_task"),
 }
 _PERCENT = ("ev_", "r2_")
+BEST_MARK = "*"
+BEST_NOTE = f"{BEST_MARK} best value in its column"
 
 
-def _cell(column, mean, std):
+def _cell(column, mean, std, n_values=2):
+    """``mean ± std``; the spread is left out when it rests on a single split."""
     if not np.isfinite(mean):
         return "n/a"
+    spread = n_values > 1
     if column.startswith(_PERCENT):
-        return f"{100 * mean:.1f}% ± {100 * std:.1f}%"
+        return f"{100 * mean:.1f}%" + (f" ± {100 * std:.1f}%" if spread else "")
     if column == "fit_time_s":
-        return f"{mean:.2f} ± {std:.2f}"
+        return f"{mean:.2f}" + (f" ± {std:.2f}" if spread else "")
     if column.startswith("mse"):
-        return f"{mean:.4g} ± {std:.2g}"
-    return f"{mean:.3f} ± {std:.3f}"
+        return f"{mean:.4g}" + (f" ± {std:.2g}" if spread else "")
+    return f"{mean:.3f}" + (f" ± {std:.3f}" if spread else "")
+
+
+def _best_methods(summary, failed, column, higher_is_better):
+    means = {m: stats[column][0] for m, stats in summary.items()
+             if not failed[m] and np.isfinite(stats[column][0])}
+    if len(means) < 2:      # nothing to compare
+        return set()
+    best = max(means.values()) if higher_is_better else min(means.values())
+    return {m for m, v in means.items() if v == best}
 
 
 def summary_table(result, columns=None):
-    """Header and rows (lists of str) of the mean ± std table."""
-    labels = {c[0]: c[1] for c in metric_table(result.dataset.problem_type)}
+    """Header and rows (lists of str) of the mean ± std table.
+
+    The best mean of every metric column is marked with ``BEST_MARK``.
+    """
+    table = metric_table(result.dataset.problem_type)
+    labels = {c[0]: c[1] for c in table}
+    higher = {c[0]: c[4] for c in table}
     labels["fit_time_s"] = "fit time (s)"
     if columns is None:
         columns = _SHOWN[result.dataset.problem_type]
     columns = list(columns) + ["fit_time_s"]
     header = ["method"] + [labels[c] for c in columns]
+    summary = result.summary()
+    failed = {m: all(r["error"] for r in result.rows if r["method"] == m)
+              for m in summary}
+    best = {c: _best_methods(summary, failed, c, higher[c]) for c in columns
+            if c in higher}
     rows = []
-    for method, stats in result.summary().items():
-        failed = all(r["error"] for r in result.rows if r["method"] == method)
-        rows.append([method] + ["failed (see notes)" if failed else _cell(c, *stats[c])
-                                for c in columns])
+    for method, stats in summary.items():
+        if failed[method]:
+            rows.append([method] + ["failed (see notes)"] * len(columns))
+            continue
+        cells = []
+        for c in columns:
+            n_values = sum(1 for r in result.rows if r["method"] == method
+                           and np.isfinite(float(r[c])))
+            cell = _cell(c, *stats[c], n_values)
+            cells.append(cell + f" {BEST_MARK}" if method in best.get(c, ()) else cell)
+        rows.append([method] + cells)
     return header, rows
 
 
@@ -168,6 +200,8 @@ def write_report(result, path, *, command_line, figures=()):
         "## Results (mean ± std over splits)",
         "",
         format_markdown_table(header, rows),
+        "",
+        f"\\{BEST_NOTE}.",
         "",
         "All metrics (one row per method and split in `results.csv`):",
         "",

@@ -16,7 +16,14 @@ class _LogisticProbaMixin:
     """``predict_proba`` for the classifiers with a ``loss`` parameter."""
 
     def _has_proba(self):
-        return self.loss == "logistic"
+        if self.loss != "logistic":
+            # available_if chains this as the cause of its "has no attribute"
+            # error, so the user sees why and what to change.
+            raise AttributeError(
+                f"predict_proba needs loss='logistic'; this {type(self).__name__} has "
+                f"loss={self.loss!r}, whose scores are not probabilities. Refit with "
+                "loss='logistic', or use decision_function.")
+        return True
 
     @available_if(_has_proba)
     def predict_proba(self, X, task=None):
@@ -147,8 +154,7 @@ class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
         -------
         self : object
         """
-        data = self._validate_data_for_fit(X, to_numpy(y) if y is not None else y,
-                                           task, sample_weight, y_numeric=False)
+        data = self._validate_data_for_fit(X, y, task, sample_weight, y_numeric=False)
         raw = np.asarray(data.targets)
         if data.y_was_1d and raw.ndim == 2:
             # A single task given as a 1-D y: one array of classes, as sklearn.

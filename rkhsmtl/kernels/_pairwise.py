@@ -214,8 +214,8 @@ def compute_kernel(X, Y=None, kernel="rbf", gamma=None, degree=3, coef0=1.0,
     if kernel == "precomputed":
         return X
     Y = X if Y is None else Y
+    xp = get_namespace(X, Y)
     if callable(kernel):
-        xp = get_namespace(X, Y)
         K = kernel(X, Y, **(kernel_params or {}))
         K = asarray_on(K, xp, like=X, dtype=None)
         if tuple(K.shape) != (X.shape[0], Y.shape[0]):
@@ -224,10 +224,58 @@ def compute_kernel(X, Y=None, kernel="rbf", gamma=None, degree=3, coef0=1.0,
                 f"{(X.shape[0], Y.shape[0])}; got shape {tuple(K.shape)}. It is "
                 "called as kernel(X, Y) on two 2-D arrays."
             )
-        return K
-    func, accepted = KERNELS[kernel]
-    values = {"gamma": gamma, "degree": degree, "coef0": coef0}
-    return func(X, Y, **{k: v for k, v in values.items() if k in accepted})
+    else:
+        func, accepted = KERNELS[kernel]
+        values = {"gamma": gamma, "degree": degree, "coef0": coef0}
+        K = func(X, Y, **{k: v for k, v in values.items() if k in accepted})
+    check_kernel_finite(xp, K, X, Y, kernel, gamma=gamma, degree=degree, coef0=coef0)
+    return K
+
+
+def check_kernel_finite(xp, K, X, Y, kernel, gamma=None, degree=3, coef0=1.0):
+    """Raise a ValueError naming the kernel and its parameters if K is not finite.
+
+    Every estimator and distribution matching take their kernel blocks from
+    :func:`compute_kernel`, so this is the one place where an overflowing
+    kernel (inputs at a huge scale, a high polynomial degree, a callable that
+    returns NaN) is caught, instead of surfacing later as all-NaN predictions
+    or a non-converging eigensolver.
+    """
+    # A finite sum implies finite entries and needs no N x M temporary; only
+    # when it is not finite do we look entry by entry (an overflowing sum of
+    # finite, huge entries is let through: those entries are still numbers).
+    if K.shape[0] == 0 or K.shape[1] == 0 or bool(xp.isfinite(xp.sum(K))):
+        return
+    if bool(xp.all(xp.isfinite(K))):
+        return
+    if not (bool(xp.all(xp.isfinite(X))) and bool(xp.all(xp.isfinite(Y)))):
+        raise ValueError(
+            "Input X contains NaN or infinity, so the kernel matrix does too. "
+            "Remove or impute those rows first."
+        )
+    scale = float(xp.max(xp.abs(X))) if X.shape[0] and X.shape[1] else 0.0
+    if callable(kernel):
+        name = getattr(kernel, "__name__", type(kernel).__name__)
+        raise ValueError(
+            f"The callable kernel {name!r} returned a kernel matrix containing NaN "
+            f"or infinity for finite inputs (largest |X| = {scale:.3g}). Make it "
+            "return finite values, or standardize the inputs (e.g. "
+            "sklearn.preprocessing.StandardScaler) if it overflows at their scale."
+        )
+    shown = {"gamma": "None (1 / n_features)" if gamma is None else repr(gamma)}
+    if kernel in ("polynomial", "poly"):
+        shown.update(degree=repr(degree), coef0=repr(coef0))
+    elif kernel == "linear":
+        shown = {}
+    params = "".join(f", {k}={v}" for k, v in shown.items())
+    fix = {"polynomial": "lower 'degree' or 'gamma'", "poly": "lower 'degree' or 'gamma'",
+           "linear": "rescale the inputs"}.get(kernel, "set a smaller 'gamma'")
+    raise ValueError(
+        f"The kernel matrix (kernel={kernel!r}{params}) contains NaN or infinity "
+        f"although X is finite: the kernel overflows at the scale of the inputs "
+        f"(largest |X| = {scale:.3g}). Standardize the features (e.g. "
+        f"sklearn.preprocessing.StandardScaler) or {fix}."
+    )
 
 
 def kernel_names():

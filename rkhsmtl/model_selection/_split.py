@@ -13,6 +13,8 @@ import numpy as np
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import _safe_indexing, check_random_state
 
+from .._validation import factorize_task_labels
+
 __all__ = [
     "multitask_train_test_split",
     "PerTaskShuffleSplit",
@@ -33,29 +35,6 @@ def _label_repr(label):
     if isinstance(label, np.generic):
         label = label.item()
     return repr(label)
-
-
-def _encode_tasks(task, name="task"):
-    """Return ``(labels, inverse)``; labels sorted when they are orderable."""
-    if task is None:
-        raise ValueError(
-            f"The '{name}' parameter must be an array of task labels (one per "
-            "row); got None."
-        )
-    task = task.to_numpy() if hasattr(task, "to_numpy") else np.asarray(task)
-    if task.ndim != 1:
-        raise ValueError(
-            f"'{name}' must be a 1-D array of task labels; got shape {task.shape}."
-        )
-    try:
-        labels, inverse = np.unique(task, return_inverse=True)
-    except TypeError:  # unorderable mix of label types: order of appearance
-        index = {}
-        inverse = np.array([index.setdefault(t, len(index)) for t in task],
-                           dtype=np.intp)
-        labels = np.empty(len(index), dtype=object)
-        labels[:] = list(index)
-    return labels, inverse.ravel()
 
 
 def _num_rows(a):
@@ -215,7 +194,7 @@ def multitask_train_test_split(*arrays, task, test_size=None, train_size=None,
     (array([2, 2]), array([2, 2]))
     """
     test_size, train_size = _check_sizes(test_size, train_size)
-    labels, inverse = _encode_tasks(task)
+    labels, inverse = factorize_task_labels(task)
     for i, a in enumerate(arrays):
         if _num_rows(a) != inverse.shape[0]:
             raise ValueError(
@@ -254,7 +233,7 @@ class _TaskSplitter(BaseCrossValidator):
         return self.n_splits
 
     def _check_groups(self, X, groups):
-        labels, inverse = _encode_tasks(groups, name="groups")
+        labels, inverse = factorize_task_labels(groups, name="groups")
         if X is not None and _num_rows(X) != inverse.shape[0]:
             raise ValueError(
                 "X and groups have inconsistent numbers of rows: "

@@ -98,9 +98,10 @@ default="equal"
         list of such lists, one per task.
     loss_history_ : ndarray of shape (n_epochs, n_tasks)
         Per-task training loss of each epoch (NaN after a single-task network
-        stopped).
+        stopped); for the regressor, on the standardized targets.
     validation_history_ : ndarray of shape (n_epochs, n_tasks) or None
-        Per-task validation loss of each epoch (early stopping only).
+        Per-task validation loss of each epoch (early stopping only), in the
+        same units as ``loss_history_``.
     task_weights_history_ : ndarray of shape (n_epochs, n_tasks) or None
         Task weights at the end of each epoch, for learned weightings
         (``exp(-s_t)`` for ``"uncertainty"``, ``w_t`` for ``"gradnorm"``).
@@ -113,6 +114,23 @@ default="equal"
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features,)
         Defined when ``X`` has string column names."""
+
+
+# Adam's default step and the weight initialization assume inputs of unit
+# scale; far above it the first layer saturates or explodes.
+_FEATURE_SCALE_LIMIT = 1e3
+
+
+def _warn_unscaled_features(xp, X):
+    if X.shape[0] < 2:
+        return
+    spread = float(xp.max(xp.std(X, axis=0)))
+    if spread > _FEATURE_SCALE_LIMIT:
+        warnings.warn(
+            f"Features of X have standard deviations up to {spread:.3g}; the "
+            "network trains well only on inputs of unit scale. Standardize X, "
+            "e.g. make_pipeline(StandardScaler(), HardSharingNet...(...)).",
+            UserWarning, stacklevel=4)
 
 
 class _BaseHardSharingNet(BaseEstimator):
@@ -190,6 +208,7 @@ class _BaseHardSharingNet(BaseEstimator):
                                  task_column=self.task_column, device=self.device,
                                  y_numeric=y_numeric)
         Y = self._encode_targets(data)  # host (n, T) float64, NaN = missing
+        _warn_unscaled_features(data.xp, data.X)
         xp = np if is_numpy(data.xp) else data.xp  # plain numpy: no wrapper overhead
         dt = getattr(xp, self.dtype)
         Xd = xp.astype(asarray_on(data.X, xp), dt)
@@ -197,6 +216,9 @@ class _BaseHardSharingNet(BaseEstimator):
             to_numpy(data.sample_weight), dtype=np.float64)
         if sw is not None and np.all(sw == 1):
             sw = None  # unit weights are no weights: same arithmetic, same result
+        self._target_offset, self._target_scale = self._target_standardization(Y, sw)
+        if self._target_scale is not None:
+            Y = (Y - self._target_offset) / self._target_scale
         rng = check_random_state(self.random_state)
         warm = self.coefs_ if (self.warm_start and self._warm_compatible(data, hidden)) else None
         observed = ~np.isnan(Y)
@@ -212,6 +234,10 @@ class _BaseHardSharingNet(BaseEstimator):
             fits = [self._fit_one(xp, Xd, Y, sw, data.tasks, hidden, rng, warm)]
         self._store(fits, data)
         return self
+
+    def _target_standardization(self, Y, sw):
+        """Per-task (offset, scale) the network trains on, or (None, None)."""
+        return None, None
 
     def _warm_compatible(self, data, hidden):
         return (hasattr(self, "coefs_") and len(self.tasks_) == data.n_tasks
@@ -269,6 +295,9 @@ class _BaseHardSharingNet(BaseEstimator):
         outputs = [forward(xp, spec, [xp.astype(p, xp.float64) for p in params], Xd)[0]
                    for spec, params in zip(self._specs, nets)]
         Z = outputs[0] if len(outputs) == 1 else xp.concat(outputs, axis=1)
+        if getattr(self, "_target_scale", None) is not None:
+            Z = (Z * asarray_on(self._target_scale, xp, like=Z)
+                 + asarray_on(self._target_offset, xp, like=Z))
         if codes is not None:
             n, T = Z.shape
             flat = xp.asarray(np.arange(n) * T + codes)

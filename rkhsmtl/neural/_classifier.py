@@ -5,6 +5,7 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils.multiclass import type_of_target
 
 from .._backend import to_numpy
+from .._validation import task_label
 from ._base import _OBJECTIVE, _PARAMETERS, _BaseHardSharingNet
 from ._optim import long_to_wide
 
@@ -86,7 +87,7 @@ class HardSharingNetClassifier(ClassifierMixin, _BaseHardSharingNet):
             present = np.unique(labels)
             if len(present) != 2:
                 raise ValueError(
-                    f"Task {data.tasks[t].tolist()!r} has the label set {present.tolist()}: "
+                    f"Task {task_label(data.tasks[t])!r} has the label set {present.tolist()}: "
                     f"every task needs both classes {classes.tolist()} (one class only "
                     "cannot train a binary head)."
                 )

@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from .._backend import to_numpy
+from .._validation import task_label
 from ._network import forward, task_losses
 
 
@@ -187,14 +188,14 @@ def validation_split(observed, tasks, fraction, rng):
         if n_val == 0:
             if len(rows) < 2:
                 raise ValueError(
-                    f"Task {tasks[t].tolist()!r} has {len(rows)} row(s): early stopping "
+                    f"Task {task_label(tasks[t])!r} has {len(rows)} row(s): early stopping "
                     "needs at least one training and one validation row per "
                     "task. Set early_stopping=False or give the task more data "
                     f"(validation_fraction={fraction})."
                 )
             warnings.warn(
                 f"validation_fraction={fraction} leaves no validation row for task "
-                f"{tasks[t].tolist()!r} ({len(rows)} rows); holding out 1 row for it.",
+                f"{task_label(tasks[t])!r} ({len(rows)} rows); holding out 1 row for it.",
                 UserWarning, stacklevel=5)
             n_val = 1
         val[rows[:n_val], t] = True

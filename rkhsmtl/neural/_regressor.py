@@ -11,7 +11,10 @@ from ._optim import long_to_wide
 class HardSharingNetRegressor(RegressorMixin, _BaseHardSharingNet):
     __doc__ = r"""Multi-task regression network with a shared trunk and per-task heads.
 
-    Minimises the squared loss :math:`\ell(z, y) = (z - y)^2 / 2` with Adam:
+    Minimises the squared loss :math:`\ell(z, y) = (z - y)^2 / 2` with Adam, on
+    targets standardized per task (each task's observed mean and standard
+    deviation, undone at prediction, so the fit does not depend on the unit
+    of y):
 """ + _OBJECTIVE + _PARAMETERS + """
 
     See Also
@@ -58,6 +61,28 @@ class HardSharingNetRegressor(RegressorMixin, _BaseHardSharingNet):
             return np.asarray(to_numpy(data.targets), dtype=np.float64)
         return long_to_wide(np.asarray(to_numpy(data.targets), dtype=np.float64),
                              data.task_codes, data.n_tasks)
+
+    def _target_standardization(self, Y, sw):
+        """Each task's (weighted) mean and standard deviation over its observed rows.
+
+        The network trains on standardized targets and predictions are mapped
+        back, so the fit does not depend on the targets' unit: with the
+        default learning rate and ``tol``, targets at scale 1e8 would
+        otherwise train to a useless fit and still stop as "converged".
+        """
+        observed = ~np.isnan(Y)
+        T = Y.shape[1]
+        offset, scale = np.zeros(T), np.ones(T)
+        for t in range(T):
+            rows = observed[:, t]
+            w = None if sw is None else sw[rows]
+            if w is not None and not w.sum() > 0:
+                w = None
+            values = Y[rows, t]
+            offset[t] = np.average(values, weights=w)
+            spread = np.sqrt(np.average((values - offset[t]) ** 2, weights=w))
+            scale[t] = spread if np.isfinite(spread) and spread > 0 else 1.0
+        return offset, scale
 
     def predict(self, X, task=None):
         """Predictions of shape (n_samples, n_tasks), or (n_samples,) with ``task``.

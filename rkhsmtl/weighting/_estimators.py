@@ -421,7 +421,9 @@ class DistributionMatchingClassifier(ClassifierMixin, _DistributionMatchingBase)
         -------
         self : object
         """
-        data = validate_fit_data(self, X, to_numpy(y) if y is not None else y, task,
+        # y goes in as given: a DataFrame keeps its column names as task names
+        # (validate_fit_data moves other labels to the host itself).
+        data = validate_fit_data(self, X, y, task,
                                  sample_weight, task_column=self.task_column,
                                  device=self.device, y_numeric=False)
         raw = np.asarray(data.targets)

@@ -23,12 +23,12 @@ from sklearn.kernel_approximation import Nystroem
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _num_samples
 
 from .._backend import to_numpy
-from .._validation import encode_tasks
+from .._validation import encode_tasks, validate_fit_data
 
 # Calibrated ratios average about 1 over the pool; a task whose clipped
 # ratios average below this has lost its weight ("collapsed").
@@ -288,24 +288,24 @@ class DistributionMatchingWeights(BaseEstimator):
         -------
         self : object
         """
-        X = check_array(X, dtype=np.float64, input_name="X")
         if task is None:
             raise ValueError(
                 "DistributionMatchingWeights.fit needs task labels: pass task= with "
                 "one label per row of X.")
-        if self.condition_on == "xy":
-            if y is None:
-                raise ValueError(
-                    "condition_on='xy' matches the joint distribution of (x, y) and "
-                    "needs y; pass y, or use condition_on='x'.")
-            y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")
-            if y.ndim != 1 or y.shape[0] != X.shape[0]:
-                raise ValueError(
-                    f"y must be 1-D with one value per row of X ({X.shape[0]}); got "
-                    f"shape {y.shape}.")
-        sw = None if sample_weight is None else _check_sample_weight(
-            sample_weight, X, dtype=np.float64)
-        self._fit_arrays(X, y, to_numpy(task), sw)
+        if self.condition_on == "xy" and y is None:
+            raise ValueError(
+                "condition_on='xy' matches the joint distribution of (x, y) and "
+                "needs y; pass y, or use condition_on='x'.")
+        # The estimators' own gate: the same errors for a y of the wrong length,
+        # negative sample weights or a task with one example.  Without y (only
+        # X is matched) a placeholder target stands in for it.
+        n_rows = _num_samples(X)
+        data = validate_fit_data(self, X, np.zeros(n_rows) if y is None else y, task,
+                                 sample_weight, device="cpu")
+        X = np.asarray(to_numpy(data.X), dtype=np.float64)
+        y = None if y is None else np.asarray(to_numpy(data.targets), dtype=np.float64)
+        sw = None if data.sample_weight is None else to_numpy(data.sample_weight)
+        self._fit_arrays(X, y, data.tasks[data.task_codes], sw)
         return self
 
     # ------------------------------------------------------------ internals
@@ -329,7 +329,13 @@ class DistributionMatchingWeights(BaseEstimator):
         return listed, encode_tasks(labels, n_rows, known=listed, name="task")
 
     def _features(self, X, y, sw, rng):
-        Z = StandardScaler().fit_transform(X, sample_weight=sw)
+        # Dividing by each column's largest magnitude first changes nothing
+        # after standardization but keeps the variance from overflowing for
+        # finite inputs at a huge scale (which would otherwise reach the
+        # membership model as NaN and be blamed on X).
+        peak = np.max(np.abs(X), axis=0) if X.shape[0] else np.ones(X.shape[1])
+        Z = StandardScaler().fit_transform(X / np.where(peak > 0, peak, 1.0),
+                                           sample_weight=sw)
         if self.features == "rbf":
             gamma = self.feature_gamma if self.feature_gamma is not None else 1.0 / X.shape[1]
             Z = Nystroem(gamma=gamma, n_components=min(self.n_components, X.shape[0]),
