@@ -18,7 +18,7 @@ from .._backend import to_numpy
 from .._validation import validate_fit_data, validate_predict_data
 from ._fista import STOPPING_RULES
 from ._losses import MultiTaskDatafit
-from ._path import fit_penalized
+from ._path import SOLVERS, fit_penalized
 from .penalties import PAIR_PENALTIES, PENALTIES, make_penalty
 
 _OBJECTIVE_DOC = r"""
@@ -76,12 +76,27 @@ _PARAMS_DOC = """
     task_weighting : {"samples", "uniform"}, default="samples"
         Loss scaling across tasks (see the objective).
     max_iter : int, default=1000
-        Maximum number of FISTA iterations.
+        Maximum number of iterations (FISTA steps, or coordinate-descent
+        epochs).
     tol : float, default=1e-6
-        Tolerance of the stopping rule.
-    stopping : {"relative_objective", "absolute_objective", "max_iter"}, \
-default="relative_objective"
-        MALSAR stopping rule on the change of the objective.
+        Tolerance of the stopping rule: with the duality gap, the fit stops
+        once ``dual_gap_ <= tol * objective``.
+    stopping : {"auto", "dual_gap", "relative_objective", "absolute_objective", \
+"max_iter"}, default="auto"
+        ``"dual_gap"``: the certified duality gap relative to the objective
+        (squared loss with ``"l21"``, ``"lasso"``, ``"trace"``, and with
+        ``lambda2=0`` the ``W = P + Q`` penalties).  The other three are
+        MALSAR's rules on the change of the objective (FISTA only).
+        ``"auto"`` takes the gap with ``solver="bcd"`` and
+        ``"relative_objective"`` with FISTA (whose gap, reported as
+        ``dual_gap_`` all the same, shrinks only like the square root of its
+        suboptimality).
+    solver : {"auto", "fista", "bcd"}, default="auto"
+        ``"fista"``: accelerated proximal gradient (every model).
+        ``"bcd"``: block coordinate descent over feature rows with working
+        sets and Anderson extrapolation (squared loss, ``"l21"`` or
+        ``"lasso"``, stopping on the gap).  ``"auto"`` picks ``"bcd"`` where it
+        applies.
     warm_start : bool, default=False
         Start from the previous solution when refitting.
     task_column : int or str, default=None
@@ -99,6 +114,12 @@ _ATTRS_DOC = """
         ``"cluster"``; None otherwise.
     objective_history_ : ndarray of shape (n_iterations + 1,)
         Objective values, non-increasing, starting at the initial point.
+    dual_gap_ : float
+        Duality gap at the solution: an upper bound of the distance of the
+        objective to its minimum (NaN where no certificate exists: the
+        logistic loss, ``"graph"``, ``"cluster"``).
+    solver_ : str
+        The solver used (``"fista"`` or ``"bcd"``).
     n_iter_ : int
     n_features_in_ : int
 """
@@ -122,7 +143,8 @@ class _LinearMultiTaskBase(BaseEstimator):
         "task_weighting": [StrOptions({"samples", "uniform"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "stopping": [StrOptions(set(STOPPING_RULES))],
+        "stopping": [StrOptions(set(STOPPING_RULES) | {"auto"})],
+        "solver": [StrOptions(set(SOLVERS))],
         "warm_start": ["boolean"],
         "task_column": [Integral, str, None],
     }
@@ -130,7 +152,7 @@ class _LinearMultiTaskBase(BaseEstimator):
     def __init__(self, penalty="l21", lambda1=0.1, lambda2=0.0, lambda3=None,
                  n_clusters=2, graph=None, fit_intercept=True,
                  task_weighting="samples", max_iter=1000, tol=1e-6,
-                 stopping="relative_objective", warm_start=False, task_column=None):
+                 stopping="auto", solver="auto", warm_start=False, task_column=None):
         self.penalty = penalty
         self.lambda1 = lambda1
         self.lambda2 = lambda2
@@ -142,6 +164,7 @@ class _LinearMultiTaskBase(BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.stopping = stopping
+        self.solver = solver
         self.warm_start = warm_start
         self.task_column = task_column
 
@@ -210,10 +233,11 @@ class _LinearMultiTaskBase(BaseEstimator):
         fit = fit_penalized(datafit, penalty, lambda2=lambda2,
                             fit_intercept=self.fit_intercept, variable0=V0,
                             intercept0=b0, max_iter=self.max_iter, tol=self.tol,
-                            stopping=self.stopping)
+                            stopping=self.stopping, solver=self.solver)
         if not fit.converged:
+            name = {"bcd": "Coordinate descent"}.get(fit.solver, "FISTA")
             warnings.warn(
-                f"FISTA did not meet the stopping rule ({self.stopping}, "
+                f"{name} did not meet the stopping rule ({self.stopping}, "
                 f"tol={self.tol}) in max_iter={self.max_iter} iterations. Increase "
                 "max_iter, loosen tol, or scale the features.", ConvergenceWarning)
         self.coef_ = fit.coef
@@ -221,6 +245,8 @@ class _LinearMultiTaskBase(BaseEstimator):
         self.coef_components_ = penalty.components(fit.variable)
         self.objective_history_ = fit.objective_history
         self.n_iter_ = fit.n_iter
+        self.dual_gap_ = float(fit.dual_gap)
+        self.solver_ = fit.solver
         self._variable = fit.variable
         return self
 

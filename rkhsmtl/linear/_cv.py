@@ -63,7 +63,7 @@ def _fold_scores(est, data, targets, train, test, lambdas, lambda2s):
             fits = path_on_datafit(
                 datafit, lambda lam: est._make_penalty(lam, d, T), lambdas,
                 lambda2=lam2, fit_intercept=est.fit_intercept, max_iter=est.max_iter,
-                tol=est.tol, stopping=est.stopping)
+                tol=est.tol, stopping=est.stopping, solver=est.solver)
             for j, fit in enumerate(fits):
                 scores[i, j] = _held_out_score(est._loss, fit.coef, fit.intercept,
                                                X_test, targets[test], codes, sw)
@@ -171,7 +171,7 @@ _CV_ENTRIES = {**_parameter_entries(_PARAMS_DOC), **_CV_ONLY}
 _CV_PARAMS_DOC = "\n" + "\n".join(_CV_ENTRIES[name] for name in (
     "penalty", "lambdas", "n_lambdas", "eps", "lambda2", "lambda2s", "lambda3",
     "n_clusters", "graph", "fit_intercept", "task_weighting", "max_iter", "tol",
-    "stopping", "cv", "n_jobs", "task_column")) + "\n"
+    "stopping", "solver", "cv", "n_jobs", "task_column")) + "\n"
 
 _CV_ATTRS_DOC = """
     lambda1_, lambda2_ : float
@@ -197,7 +197,7 @@ _cv_constraints = {
 
 def _cv_init(self, penalty, lambdas, n_lambdas, eps, lambda2, lambda2s, lambda3,
              n_clusters, graph, fit_intercept, task_weighting, max_iter, tol,
-             stopping, cv, n_jobs, task_column):
+             stopping, solver, cv, n_jobs, task_column):
     self.penalty = penalty
     self.lambdas = lambdas
     self.n_lambdas = n_lambdas
@@ -212,6 +212,7 @@ def _cv_init(self, penalty, lambdas, n_lambdas, eps, lambda2, lambda2s, lambda3,
     self.max_iter = max_iter
     self.tol = tol
     self.stopping = stopping
+    self.solver = solver
     self.cv = cv
     self.n_jobs = n_jobs
     self.task_column = task_column
@@ -244,7 +245,7 @@ class LinearMultiTaskRegressorCV(_CVMixin, LinearMultiTaskRegressor):
     def __init__(self, penalty="l21", lambdas=None, n_lambdas=20, eps=1e-3,
                  lambda2=0.0, lambda2s=None, lambda3=None, n_clusters=2, graph=None,
                  fit_intercept=True, task_weighting="samples", max_iter=1000,
-                 tol=1e-6, stopping="relative_objective", cv=5, n_jobs=None,
+                 tol=1e-6, stopping="auto", solver="auto", cv=5, n_jobs=None,
                  task_column=None):
         _cv_init(**{k: v for k, v in locals().items() if k != "__class__"})
 
@@ -275,6 +276,6 @@ class LinearMultiTaskClassifierCV(_CVMixin, LinearMultiTaskClassifier):
     def __init__(self, penalty="l21", lambdas=None, n_lambdas=20, eps=1e-3,
                  lambda2=0.0, lambda2s=None, lambda3=None, n_clusters=2, graph=None,
                  fit_intercept=True, task_weighting="samples", max_iter=1000,
-                 tol=1e-6, stopping="relative_objective", cv=5, n_jobs=None,
+                 tol=1e-6, stopping="auto", solver="auto", cv=5, n_jobs=None,
                  task_column=None):
         _cv_init(**{k: v for k, v in locals().items() if k != "__class__"})

@@ -11,7 +11,9 @@ Stopping follows MALSAR's ``opts.tFlag``:
 * ``"absolute_objective"``: ``|F_k - F_{k-1}| <= tol``;
 * ``"relative_objective"``: ``|F_k - F_{k-1}| <= tol * |F_{k-1}|``;
 * ``"max_iter"``: run exactly ``max_iter`` iterations (unless the iterate stops
-  moving altogether).
+  moving altogether);
+* ``"dual_gap"``: ``gap(x_k) <= tol * |F_k|``, checked every ``gap_every``
+  iterations with the caller's certificate ``gap`` (see :mod:`._gap`).
 
 The engine is generic: it works on one flat float64 numpy vector and knows
 nothing about tasks or penalties.
@@ -20,7 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STOPPING_RULES = ("relative_objective", "absolute_objective", "max_iter")
+STOPPING_RULES = ("relative_objective", "absolute_objective", "max_iter", "dual_gap")
+
+_SCALE_FIX = ("the inputs are too large in scale; standardize X (e.g. "
+              "sklearn.preprocessing.StandardScaler) or divide it by a constant")
 
 
 @dataclass
@@ -61,7 +66,8 @@ def estimate_lipschitz(smooth_grad, x0, n_power=8, random_state=0):
 
 
 def fista(smooth, prox, nonsmooth_value, x0, *, max_iter=1000, tol=1e-6,
-          stopping="relative_objective", lipschitz=None, callback=None):
+          stopping="relative_objective", lipschitz=None, callback=None, gap=None,
+          gap_every=10):
     """Minimize ``f(x) + g(x)`` with ``f`` smooth and ``g`` prox-friendly.
 
     Parameters
@@ -77,11 +83,15 @@ def fista(smooth, prox, nonsmooth_value, x0, *, max_iter=1000, tol=1e-6,
         Starting point (a warm start); must be in the domain of ``f``.
     max_iter : int
     tol : float
-    stopping : {"relative_objective", "absolute_objective", "max_iter"}
+    stopping : {"relative_objective", "absolute_objective", "max_iter", "dual_gap"}
     lipschitz : float, default=None
         Initial Lipschitz guess; estimated by power iteration when None.
     callback : callable, default=None
         ``callback(k, F_k)`` after each iteration; returning True stops.
+    gap : callable, default=None
+        ``gap(x)`` returns a duality gap at ``x``; needed by ``"dual_gap"``.
+    gap_every : int, default=10
+        Iterations between two gap evaluations.
 
     Returns
     -------
@@ -103,9 +113,17 @@ def fista(smooth, prox, nonsmooth_value, x0, *, max_iter=1000, tol=1e-6,
     x = np.array(x0, dtype=np.float64, copy=True)
     fx, gx = smooth(x, True)
     if not np.isfinite(fx):
-        raise ValueError("The starting point is outside the domain of the objective.")
+        raise ValueError("The objective is not finite at the starting point "
+                         f"(got {fx}): {_SCALE_FIX}.")
+    if gx is not None and not np.all(np.isfinite(gx)):
+        raise ValueError(f"The gradient of the loss at the start is not finite: {_SCALE_FIX}.")
+    if stopping == "dual_gap" and gap is None:
+        raise ValueError("stopping='dual_gap' needs a gap function; pass gap=.")
     F = fx + nonsmooth_value(x)
     L = lipschitz if lipschitz else estimate_lipschitz(lambda z: smooth(z, True)[1], x)
+    if not np.isfinite(L):
+        raise ValueError(f"The Lipschitz constant of the loss gradient is not finite "
+                         f"(got {L}): {_SCALE_FIX}.")
     history = [F]
     y, fy, gy = x, fx, gx
     t = 1.0
@@ -123,7 +141,8 @@ def fista(smooth, prox, nonsmooth_value, x0, *, max_iter=1000, tol=1e-6,
                 break
             L *= 2.0
             if not np.isfinite(L) or L > 1e300:
-                raise FloatingPointError("Line search failed: Lipschitz constant overflow.")
+                raise ValueError("Line search failed: the Lipschitz constant of the "
+                                 f"loss gradient overflows float64; {_SCALE_FIX}.")
         F_new = f_new + nonsmooth_value(x_new)
         if F_new > F and y is not x:
             # Monotone restart: drop the momentum and redo the step from x.
@@ -151,6 +170,11 @@ def fista(smooth, prox, nonsmooth_value, x0, *, max_iter=1000, tol=1e-6,
         if stopping == "absolute_objective" and change <= tol:
             converged = True
             break
+        if stopping == "dual_gap" and (k % gap_every == 0 or k == max_iter):
+            last_gap = gap(x)
+            if last_gap <= tol * abs(F):
+                converged = True
+                break
         if step_size <= eps * max(1.0, float(np.linalg.norm(x))):
             # The iterate no longer moves: a fixed point of the prox-gradient map.
             converged = True

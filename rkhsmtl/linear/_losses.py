@@ -26,6 +26,8 @@ Losses: ``"squared"`` is ``(y - f)^2 / 2``; ``"logistic"`` is
 import numpy as np
 from scipy.special import expit
 
+from ._gram import TaskGram, check_finite_statistics
+
 LOSSES = ("squared", "logistic")
 
 
@@ -54,6 +56,12 @@ class MultiTaskDatafit:
     loss : {"squared", "logistic"}
     sample_weight : ndarray of shape (n_rows,) or None
     task_weighting : {"samples", "uniform"}
+    gram : {"auto", True, False}, default="auto"
+        Evaluate the squared loss through per-task Gram statistics
+        (:class:`~._gram.TaskGram`, O(d^2 T) per evaluation after one
+        O(N d^2) pass) instead of the rows (O(N d)).  ``"auto"`` does so when
+        it is cheaper (``d T < N``) and the statistics take at most
+        ``GRAM_MAX_BYTES``; complete shared targets always use one X^T X.
 
     Examples
     --------
@@ -66,8 +74,11 @@ class MultiTaskDatafit:
     0.0
     """
 
+    #: memory cap of the per-task Gram statistics chosen by ``gram="auto"``
+    GRAM_MAX_BYTES = 1 << 30
+
     def __init__(self, X, targets, task_codes, n_tasks, loss="squared",
-                 sample_weight=None, task_weighting="samples"):
+                 sample_weight=None, task_weighting="samples", gram="auto"):
         self.loss = loss
         self.n_tasks = n_tasks
         self.shared = task_codes is None
@@ -99,12 +110,85 @@ class MultiTaskDatafit:
             # a task column has the same weight, so the loss and its gradient
             # only need X^T X (d x d) and X^T Y, an O(d^2 T) step instead of
             # two O(n d T) products per iteration.
-            self._gram = X.T @ X
+            with np.errstate(over="ignore", invalid="ignore"):  # checked below
+                self._gram = X.T @ X
             self._xty = X.T @ self.Y
             self._xsum = X.sum(axis=0)
             self._ysum = self.Y.sum(axis=0)
             self._yy = np.einsum("ij,ij->j", self.Y, self.Y)
             self._c = self.A[0]
+            check_finite_statistics(self._gram, X)
+        self._stats = None
+        self._profiled = {}
+        self._task_gram = None
+        if loss == "squared" and self._gram is None and gram is not False:
+            d = self.n_features
+            n_rows = X.shape[0] * (n_tasks if self.shared else 1)
+            cheaper = d * n_tasks < n_rows
+            fits = 8 * d * d * n_tasks <= self.GRAM_MAX_BYTES
+            if gram is True or (cheaper and fits):
+                self._task_gram = self.quadratic_stats()
+
+    # -- Gram statistics -------------------------------------------------------
+    def quadratic_stats(self):
+        """Per-task Gram statistics of the squared loss (built once, cached).
+
+        Returns
+        -------
+        TaskGram
+        """
+        if self.loss != "squared":
+            raise ValueError("Gram statistics exist for loss='squared' only; got "
+                             f"loss={self.loss!r}.")
+        if self._stats is not None:
+            return self._stats
+        T = self.n_tasks
+        if self._gram is not None:
+            c = self._c
+            n = self.X.shape[0]
+            stats = TaskGram(self._gram, c * self._xty, c * np.outer(self._xsum, np.ones(T)),
+                             np.full(T, c * n), c * self._ysum, c * self._yy,
+                             scale=np.full(T, c))
+        elif self.shared:
+            blocks = [(self.X, self.Y[:, t], self.A[:, t]) for t in range(T)]
+            stats = TaskGram.from_rows(*zip(*blocks))
+        else:
+            stats = TaskGram.from_rows([self.X[s] for s in self.slices],
+                                       [self.Y[s] for s in self.slices],
+                                       [self.A[s] for s in self.slices])
+        check_finite_statistics(stats.gram, self.X)
+        self._stats = stats
+        return stats
+
+    def profiled_stats(self, fit_intercept):
+        """Statistics of the problem in ``W`` alone (cached): the intercepts
+        minimized out (centred), or fixed at 0."""
+        if fit_intercept not in self._profiled:
+            stats = self.quadratic_stats()
+            if fit_intercept:
+                out = stats.centered()
+            else:
+                out = TaskGram(stats.gram, stats.xty, np.zeros_like(stats.xsum),
+                               stats.wsum, np.zeros_like(stats.ysum), stats.yy,
+                               scale=stats.scale)
+            self._profiled[fit_intercept] = out
+        return self._profiled[fit_intercept]
+
+    @property
+    def task_xsum(self):
+        """``X_t^T a_t`` per task, shape (d, T) (what the intercepts couple to)."""
+        if self._stats is not None:
+            return self._stats.xsum
+        if self.shared:
+            return self.X.T @ self.A
+        return np.stack([self.A[s] @ self.X[s] for s in self.slices], axis=1)
+
+    @property
+    def task_weight(self):
+        """Total observation weight ``n_t`` per task, shape (T,)."""
+        if self.shared:
+            return self.A.sum(axis=0)
+        return np.array([self.A[s].sum() for s in self.slices])
 
     def _scale(self, A, task_weighting):
         if self.shared:
@@ -145,6 +229,8 @@ class MultiTaskDatafit:
     def value(self, W, b):
         if self._gram is not None:
             return self._gram_value_and_grad(W, b)[0]
+        if self._task_gram is not None:
+            return float(self._task_gram.task_losses(W, b)[0].sum())
         vals, _ = _pointwise(self.loss, self.Y, self.predict(W, b))
         return float(np.sum(self.A * vals))
 
@@ -152,6 +238,8 @@ class MultiTaskDatafit:
         """Return ``(L, dL/dW (d, T), dL/db (T,))``."""
         if self._gram is not None:
             return self._gram_value_and_grad(W, b)
+        if self._task_gram is not None:
+            return self._task_gram.value_and_grad(W, b)
         vals, deriv = _pointwise(self.loss, self.Y, self.predict(W, b))
         R = self.A * deriv
         value = float(np.sum(self.A * vals))

@@ -11,7 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import Bunch
 
+from ._bcd import bcd
 from ._fista import fista
+from ._gap import duality_gap, gap_available
+
+SOLVERS = ("auto", "fista", "bcd")
 
 
 @dataclass
@@ -23,12 +27,80 @@ class PenalizedFit:
     n_iter: int
     converged: bool
     lipschitz: float
+    dual_gap: float = np.nan   # certified P(W, b) - P*, NaN without certificate
+    solver: str = "fista"
+
+
+def resolve_stopping(stopping, penalty, loss, lambda2, solver="fista"):
+    """``"auto"``: the duality gap for block coordinate descent (its iterates
+    make the gap vanish fast); for FISTA MALSAR's relative change of the
+    objective, because FISTA's gap, though certified, shrinks only like the
+    square root of its suboptimality (``stopping="dual_gap"`` asks for it)."""
+    if stopping == "auto":
+        return "dual_gap" if solver == "bcd" and gap_available(penalty, loss, lambda2) \
+            else "relative_objective"
+    if stopping == "dual_gap" and not gap_available(penalty, loss, lambda2):
+        raise ValueError(
+            f"stopping='dual_gap' needs a duality gap that vanishes at the optimum; "
+            f"it exists for loss='squared' with penalty in ('l21', 'lasso', 'trace') "
+            f"and, with lambda2=0, the W = P + Q penalties; got loss={loss!r}, "
+            f"penalty={penalty.name!r}, lambda2={lambda2}. Use "
+            "stopping='relative_objective' (or 'auto').")
+    return stopping
+
+
+def choose_solver(solver, datafit, penalty, stopping):
+    """The one place where ``solver="auto"`` is decided.
+
+    Block coordinate descent needs the squared loss (through its Gram
+    statistics, at most ``datafit.GRAM_MAX_BYTES``), a row-separable
+    penalty and the gap as stopping rule; FISTA handles everything.
+    """
+    d, T = datafit.n_features, datafit.n_tasks
+    needs = []
+    if datafit.loss != "squared":
+        needs.append(f"loss='squared' (got {datafit.loss!r})")
+    if not penalty.row_separable:
+        needs.append(f"a row-separable penalty, 'l21' or 'lasso' (got {penalty.name!r})")
+    if stopping != "dual_gap":
+        needs.append(f"stopping='dual_gap' or 'auto' (got {stopping!r})")
+    if 8 * d * d * T > datafit.GRAM_MAX_BYTES and datafit._stats is None \
+            and datafit._gram is None:
+        needs.append(f"per-task Gram statistics within {datafit.GRAM_MAX_BYTES} bytes "
+                     f"(d={d}, T={T} need {8 * d * d * T})")
+    if solver == "bcd" and needs:
+        raise ValueError("solver='bcd' needs " + "; ".join(needs) +
+                         ". Use solver='fista' or 'auto'.")
+    if solver == "auto":
+        return "fista" if needs else "bcd"
+    return solver
+
+
+def _fit_bcd(datafit, penalty, lambda2, fit_intercept, V0, max_iter, tol):
+    stats = datafit.quadratic_stats()
+    problem = datafit.profiled_stats(fit_intercept)
+    res = bcd(problem, penalty, lambda2, V0, max_iter=max_iter, tol=tol)
+    T = datafit.n_tasks
+    b = stats.intercepts(res.W) if fit_intercept else np.zeros(T)
+    return PenalizedFit(res.W.copy(), b, res.W, res.objective_history, res.n_iter,
+                        res.converged, None, res.gap, "bcd")
+
+
+def final_gap(datafit, penalty, V, b, lambda2, fit_intercept):
+    """Duality gap at ``(V, b)`` (NaN without a certificate)."""
+    if datafit.loss != "squared" or penalty.dual_gauge(np.zeros((1, 1))) is None:
+        return np.nan
+    W = penalty.coef(V)
+    value, gW, gb = datafit.value_and_grad(W, b)
+    return duality_gap(penalty, lambda2, V, W, value, gW, gb, datafit.task_xsum,
+                       datafit.task_weight, fit_intercept=fit_intercept)[1]
 
 
 def fit_penalized(datafit, penalty, *, lambda2=0.0, fit_intercept=True,
                   variable0=None, intercept0=None, max_iter=1000, tol=1e-6,
-                  stopping="relative_objective", lipschitz=None, callback=None):
-    r"""Minimize ``L(W, b) + lambda2 ||W||_F^2 + penalty`` with FISTA.
+                  stopping="relative_objective", lipschitz=None, callback=None,
+                  solver="fista"):
+    r"""Minimize ``L(W, b) + lambda2 ||W||_F^2 + penalty`` (FISTA or BCD).
 
     Parameters
     ----------
@@ -41,7 +113,11 @@ def fit_penalized(datafit, penalty, *, lambda2=0.0, fit_intercept=True,
     variable0, intercept0 : ndarray, default=None
         Warm start (coefficients or the penalty's variable, and intercepts).
     max_iter, tol, stopping, lipschitz, callback
-        Passed to :func:`rkhsmtl.linear._fista.fista`.
+        Passed to :func:`rkhsmtl.linear._fista.fista`; ``stopping`` may be
+        ``"auto"`` (:func:`resolve_stopping`).  Block coordinate descent
+        counts epochs in ``max_iter`` and stops on the gap.
+    solver : {"fista", "bcd", "auto"}, default="fista"
+        :func:`choose_solver`.
 
     Returns
     -------
@@ -49,6 +125,14 @@ def fit_penalized(datafit, penalty, *, lambda2=0.0, fit_intercept=True,
     """
     d, T = datafit.n_features, datafit.n_tasks
     V0 = penalty.init(np.zeros((d, T)) if variable0 is None else variable0)
+    if stopping == "auto" and solver in ("auto", "bcd"):
+        bcd_ok = choose_solver("auto", datafit, penalty, "dual_gap") == "bcd"
+        stopping = resolve_stopping(stopping, penalty, datafit.loss, lambda2,
+                                    "bcd" if bcd_ok or solver == "bcd" else "fista")
+    stopping = resolve_stopping(stopping, penalty, datafit.loss, lambda2)
+    solver = choose_solver(solver, datafit, penalty, stopping)
+    if solver == "bcd" and callback is None:
+        return _fit_bcd(datafit, penalty, lambda2, fit_intercept, V0, max_iter, tol)
     shape = V0.shape
     size = V0.size
     if not fit_intercept:
@@ -88,12 +172,18 @@ def fit_penalized(datafit, penalty, *, lambda2=0.0, fit_intercept=True,
     def g_value(x):
         return penalty.value(unpack(x)[0])
 
+    def gap(x):
+        V, b = unpack(x)
+        return final_gap(datafit, penalty, V, b, lambda2, fit_intercept)
+
     x0 = np.concatenate([V0.ravel(), b0]) if fit_intercept else V0.ravel().copy()
     res = fista(smooth, prox, g_value, x0, max_iter=max_iter, tol=tol,
-                stopping=stopping, lipschitz=lipschitz, callback=callback)
+                stopping=stopping, lipschitz=lipschitz, callback=callback, gap=gap)
     V, b = unpack(res.x)
-    return PenalizedFit(penalty.coef(V).copy(), np.array(b, dtype=np.float64), V.copy(),
-                        res.objective_history, res.n_iter, res.converged, res.lipschitz)
+    b = np.array(b, dtype=np.float64)
+    return PenalizedFit(penalty.coef(V).copy(), b, V.copy(), res.objective_history,
+                        res.n_iter, res.converged, res.lipschitz,
+                        final_gap(datafit, penalty, V, b, lambda2, fit_intercept))
 
 
 def lambda_max(datafit, penalty, *, fit_intercept=True):
@@ -119,7 +209,7 @@ def lambda_grid(lam_max, n_lambdas=20, eps=1e-3):
 
 def path_on_datafit(datafit, make_penalty, lambdas, *, lambda2=0.0,
                     fit_intercept=True, max_iter=1000, tol=1e-6,
-                    stopping="relative_objective"):
+                    stopping="relative_objective", solver="fista"):
     """Warm-started fits over ``lambdas`` (in the given order).
 
     ``make_penalty(lambda1)`` builds the penalty for one value.
@@ -129,7 +219,8 @@ def path_on_datafit(datafit, make_penalty, lambdas, *, lambda2=0.0,
     for lam in lambdas:
         fit = fit_penalized(datafit, make_penalty(lam), lambda2=lambda2,
                             fit_intercept=fit_intercept, variable0=V, intercept0=b,
-                            max_iter=max_iter, tol=tol, stopping=stopping, lipschitz=L)
+                            max_iter=max_iter, tol=tol, stopping=stopping, lipschitz=L,
+                            solver=solver)
         V, b, L = fit.variable, fit.intercept, fit.lipschitz
         fits.append(fit)
     return fits
@@ -163,14 +254,15 @@ def regularization_path(X, y, task=None, *, penalty="l21", lambdas=None,
     **params
         Other hyperparameters of the estimator (``lambda2``, ``lambda3``,
         ``graph``, ``n_clusters``, ``fit_intercept``, ``task_weighting``,
-        ``max_iter``, ``tol``, ``stopping``, ``task_column``).
+        ``max_iter``, ``tol``, ``stopping``, ``solver``, ``task_column``).
 
     Returns
     -------
     path : Bunch
         ``lambdas`` (n_lambdas,), ``coefs`` (n_lambdas, n_features, n_tasks),
         ``intercepts`` (n_lambdas, n_tasks), ``n_iter`` (n_lambdas,),
-        ``objectives`` (final objective per value) and ``tasks``.
+        ``objectives`` (final objective per value), ``dual_gaps`` (the
+        certified gap per value, NaN without certificate) and ``tasks``.
 
     Examples
     --------
@@ -204,12 +296,13 @@ def regularization_path(X, y, task=None, *, penalty="l21", lambdas=None,
     fits = path_on_datafit(
         datafit, lambda lam: est._make_penalty(lam, d, T), lambdas,
         lambda2=est.lambda2, fit_intercept=est.fit_intercept, max_iter=est.max_iter,
-        tol=est.tol, stopping=est.stopping)
+        tol=est.tol, stopping=est.stopping, solver=est.solver)
     return Bunch(
         lambdas=lambdas,
         coefs=np.stack([f.coef for f in fits]),
         intercepts=np.stack([f.intercept for f in fits]),
         n_iter=np.array([f.n_iter for f in fits]),
         objectives=np.array([f.objective_history[-1] for f in fits]),
+        dual_gaps=np.array([f.dual_gap for f in fits]),
         tasks=est.tasks_,
     )

@@ -64,6 +64,23 @@ class Penalty:
         """Named parts of the variable reported as ``coef_components_``."""
         return None
 
+    # -- duality (used by the gap certificate, :mod:`.._gap`) ----------------
+    #: True when the penalty is a sum over the rows of ``W`` (coordinate descent)
+    row_separable = False
+
+    def dual_gauge(self, U):
+        """Gauge of the dual set at ``U`` (d, T): the smallest ``g >= 0`` with
+        ``U / g`` in the set of ``V`` satisfying ``<V, W> <= Omega(W)`` for all
+        ``W``; ``U`` is dual feasible iff ``g <= 1``.  None when the penalty has
+        no such certificate (a smooth part, a non-convex coupling)."""
+        return None
+
+    def dual_distance_sq(self, U):
+        """Squared Frobenius distance from ``U`` to the dual set; with it the
+        conjugate of ``lambda2 ||W||^2 + Omega`` is ``dist^2 / (4 lambda2)``.
+        None when not available in closed form."""
+        return None
+
 
 class PairPenalty(Penalty):
     """Base for the ``W = P + Q`` models: the variable is ``stack([P, Q])``.

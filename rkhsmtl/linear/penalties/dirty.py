@@ -70,3 +70,8 @@ class Dirty(PairPenalty):
     def lambda_max(self, G):
         # Dual of l1,inf over rows is l_inf,1: the largest row l1 norm.
         return float(np.abs(G).sum(axis=1).max())
+
+    def dual_gauge(self, U):
+        # W = P + Q: the dual set is the intersection of the two dual balls.
+        return max(float(np.abs(U).sum(axis=1).max(initial=0.0)) / self.lambda1,
+                   float(np.abs(U).max(initial=0.0)) / self.lambda3)

@@ -41,3 +41,12 @@ class L21(Penalty):
     def lambda_max(self, G):
         # Optimality of W = 0: every row of the gradient inside the unit ball.
         return float(np.linalg.norm(G, axis=1).max())
+
+    row_separable = True
+
+    def dual_gauge(self, U):
+        return float(np.linalg.norm(U, axis=1).max(initial=0.0)) / self.lambda1
+
+    def dual_distance_sq(self, U):
+        excess = np.maximum(np.linalg.norm(U, axis=1) - self.lambda1, 0.0)
+        return float(excess @ excess)

@@ -38,3 +38,12 @@ class Lasso(Penalty):
 
     def lambda_max(self, G):
         return float(np.abs(G).max())
+
+    row_separable = True
+
+    def dual_gauge(self, U):
+        return float(np.abs(U).max(initial=0.0)) / self.lambda1
+
+    def dual_distance_sq(self, U):
+        excess = np.maximum(np.abs(U) - self.lambda1, 0.0)
+        return float(np.sum(excess * excess))

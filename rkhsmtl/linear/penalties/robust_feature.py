@@ -40,5 +40,10 @@ class RobustFeature(PairPenalty):
         return np.stack([group_soft_threshold(V[0], step * self.lambda1, axis=1),
                          group_soft_threshold(V[1], step * self.lambda3, axis=0)])
 
+    def dual_gauge(self, U):
+        # W = P + Q: the dual set is the intersection of the two dual balls.
+        return max(float(np.linalg.norm(U, axis=1).max(initial=0.0)) / self.lambda1,
+                   float(np.linalg.norm(U, axis=0).max(initial=0.0)) / self.lambda3)
+
     def lambda_max(self, G):
         return float(np.linalg.norm(G, axis=1).max())

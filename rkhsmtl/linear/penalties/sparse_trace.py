@@ -38,5 +38,10 @@ class SparseTrace(PairPenalty):
         return np.stack([soft_threshold(V[0], step * self.lambda1),
                          singular_value_threshold(V[1], step * self.lambda3)[0]])
 
+    def dual_gauge(self, U):
+        # W = P + Q: the dual set is the intersection of the two dual balls.
+        return max(float(np.abs(U).max(initial=0.0)) / self.lambda1,
+                   float(np.linalg.norm(U, 2)) / self.lambda3)
+
     def lambda_max(self, G):
         return float(np.abs(G).max())

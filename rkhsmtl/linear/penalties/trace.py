@@ -39,3 +39,10 @@ class Trace(Penalty):
     def lambda_max(self, G):
         # The dual norm of the nuclear norm is the spectral norm.
         return float(np.linalg.norm(G, 2))
+
+    def dual_gauge(self, U):
+        return float(np.linalg.norm(U, 2)) / self.lambda1 if U.size else 0.0
+
+    def dual_distance_sq(self, U):
+        excess = np.maximum(np.linalg.svd(U, compute_uv=False) - self.lambda1, 0.0)
+        return float(excess @ excess)
