@@ -150,39 +150,46 @@ def test_pooled_equals_one_ridge_on_features():
                                atol=1e-10)
 
 
-def test_dense_kronecker_oracle_for_feature_system():
-    """The (m T) x (m T) system, formed densely only here, gives the same W."""
-    rng = np.random.RandomState(0)
+@pytest.mark.parametrize("rank", [4, 2])
+def test_dense_kronecker_oracle_for_feature_system(rank):
+    """The (m T) x (m T) system, formed densely only here, gives the same W
+    through every tasks-layout method (dense, PCG in W, PCG in Z)."""
     X, y, task, sw = _hetero(N=50)
     fmap = NystroemFeatures(lambda a, b: compute_kernel(a, b, gamma=0.5), 12,
                             random_state=0).fit(X)
     Phi = fmap.transform(X)
     m, T, alpha = Phi.shape[1], 4, 0.7
-    A = A4 + 0.1 * np.eye(4)
-    # min sum_i w_i (y_i - phi_i^T W A[:, t_i]... written in W: W = V A.
+    if rank == 4:
+        A = A4 + 0.1 * np.eye(4)
+    else:
+        B = np.random.RandomState(3).randn(4, rank)
+        A = B @ B.T
+    # f_{t_i}(x_i) = v_i^T vec(V) with W = V A; penalty alpha vec(V)^T (A kron I) vec(V).
     big = np.zeros((m * T, m * T))
     rhs = np.zeros(m * T)
     for i in range(len(y)):
         e = np.zeros(T)
         e[task[i]] = 1.0
-        v = np.kron(A @ e, Phi[i])            # f_{t_i}(x_i) = v^T vec(V)
+        v = np.kron(A @ e, Phi[i])
         big += sw[i] * np.outer(v, v)
         rhs += sw[i] * y[i] * v
     big += alpha * np.kron(A, np.eye(m))
-    V = np.linalg.solve(big, rhs).reshape(T, m).T
+    V = np.linalg.lstsq(big, rhs, rcond=None)[0].reshape(T, m).T
     acc = StatisticsAccumulator(np, m, T, "tasks")
     acc.add(Phi, y, codes=task, weights=sw)
-    for direct_max in (10**9, 0):
-        old = feature_ridge.DIRECT_MAX
-        feature_ridge.DIRECT_MAX = direct_max
+    methods = {"direct": (10**9, 1e-8), "pcg-tasks": (0, 1e-8), "pcg": (0, 2.0)}
+    if rank < T:
+        methods.pop("pcg-tasks")
+    for expected, (direct_max, rcond) in methods.items():
+        old = feature_ridge.DIRECT_MAX, feature_ridge.INVERTIBLE_RCOND
+        feature_ridge.DIRECT_MAX, feature_ridge.INVERTIBLE_RCOND = direct_max, rcond
         try:
             fac = feature_ridge.decompose(acc.result(), fit_intercept=False)
             W, _, info = feature_ridge.solve(fac, A, alpha, tol=1e-13)
         finally:
-            feature_ridge.DIRECT_MAX = old
-        assert info["method"] == ("direct" if direct_max else "pcg")
-        np.testing.assert_allclose(W, V @ A, rtol=1e-8, atol=1e-10)
-    assert rng is not None
+            feature_ridge.DIRECT_MAX, feature_ridge.INVERTIBLE_RCOND = old
+        assert info["method"] == expected
+        np.testing.assert_allclose(W, V @ A, rtol=1e-7, atol=1e-9)
 
 
 @pytest.mark.parametrize("layout", ["heterogeneous", "shared", "missing"])

@@ -220,6 +220,29 @@ class NystroemFeatures(TransformerMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self
 
+    def kernel_features(self, X):
+        """``kernel_fn(X, landmarks_)``: the features before ``projection_``.
+
+        ``transform(X) == kernel_features(X) @ projection_``.  Statistics that
+        are linear or quadratic in the features (sums, Gram matrices) can be
+        gathered on these and projected once at the end, which saves one
+        n x m x m product per row block.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        K : array of shape (n_samples, n_landmarks_)
+        """
+        check_fitted(self, "projection_")
+        owner = type(self).__name__
+        xp, X = check_input(X, owner, min_rows=0)
+        check_same_namespace(xp, X, self.landmarks_, owner)
+        check_n_features(self, X)
+        return self._kernel(xp, X, self.landmarks_)
+
     def transform(self, X):
         """Map X to its Nyström features, in row blocks.
 

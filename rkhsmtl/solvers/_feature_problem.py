@@ -48,22 +48,46 @@ def gather_statistics(data, feature_map, *, chunk_bytes=CHUNK_BYTES):
         statistics_memory(m, T, layout), xp,
         what=f"The feature statistics (m={m} features, {T} tasks)",
         instead="Lower 'n_components'.")
-    acc = StatisticsAccumulator(xp, m, T, layout)
+    raw, projection = raw_features(feature_map)
+    width = m if projection is None else projection.shape[0]
+    acc = StatisticsAccumulator(xp, width, T, layout, projection=projection)
     X, Y, sw = data.X, data.targets, data.sample_weight
     n = X.shape[0]
-    rows = max(1, int(chunk_bytes // (8 * max(m, 1) * 2)))
-    codes = None if data.layout == "shared" else np.asarray(data.task_codes)
+    rows = max(1, int(chunk_bytes // (8 * max(width, 1) * 2)))
+    if data.layout == "heterogeneous":
+        # Task-sorted chunks: each chunk holds one or a few tasks, so every
+        # Gram update is one large product.
+        codes = np.asarray(data.task_codes)
+        order = np.argsort(codes, kind="stable")
+        for start in range(0, n, rows):
+            idx = order[start:start + rows]
+            take = idx if is_numpy(xp) else xp.asarray(idx)
+            Phi = raw(xp.take(X, take, axis=0))
+            acc.add(Phi, xp.take(Y, take, axis=0), codes=codes[idx],
+                    weights=None if sw is None else xp.take(sw, take, axis=0))
+        return acc.result()
     for start in range(0, n, rows):
         stop = min(start + rows, n)
-        Phi = feature_map.transform(X[start:stop, ...])
+        Phi = raw(X[start:stop, ...])
         w = None if sw is None else sw[start:stop]
-        if data.layout == "heterogeneous":
-            acc.add(Phi, Y[start:stop], codes=codes[start:stop], weights=w)
-        elif shared:
+        if shared:
             acc.add(Phi, Y[start:stop, :], weights=w)
         else:
             _add_missing_columns(acc, xp, Phi, Y[start:stop, :], w)
     return acc.result()
+
+
+def raw_features(feature_map):
+    """The map as (row features, fixed linear map applied at the end).
+
+    A Nyström map is ``k(x, Z) @ projection_``: the statistics are gathered on
+    the kernel features and projected once (see
+    :class:`~rkhsmtl.solvers.feature_statistics.StatisticsAccumulator`).
+    """
+    kernel_features = getattr(feature_map, "kernel_features", None)
+    if kernel_features is not None:
+        return kernel_features, feature_map.projection_
+    return feature_map.transform, None
 
 
 def _add_missing_columns(acc, xp, Phi, Y, w):

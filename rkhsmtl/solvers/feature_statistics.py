@@ -203,24 +203,33 @@ class StatisticsAccumulator:
     xp : module
         Namespace of the feature chunks.
     n_features : int
-        m, the feature dimension.
+        Width of the chunks given to :meth:`add`.
     n_tasks : int
     layout : {"shared", "tasks"}
     rows_limit : int, default=None
-        A task keeps its rows (instead of an m x m Gram) while it has at most
-        this many; default ``n_features``, where the two forms cost the same.
+        A task keeps its rows (instead of a Gram) while it has at most this
+        many; default the final feature dimension, where both forms cost the
+        same.
+    projection : array (n_features, m), default=None
+        Fixed linear map applied to every chunk's rows (Nyström's
+        :math:`U_r \\Lambda_r^{-1/2}`).  Every statistic is linear or
+        quadratic in the rows, so it is applied once to the sums in
+        :meth:`result` instead of to every row: one n x m x m product per
+        chunk saved.
     """
 
-    def __init__(self, xp, n_features, n_tasks, layout, rows_limit=None):
+    def __init__(self, xp, n_features, n_tasks, layout, rows_limit=None, projection=None):
         if layout not in (SHARED, TASKS):
             raise ValueError(f"layout must be 'shared' or 'tasks'; got {layout!r}.")
-        self.xp, self.m, self.T, self.layout = xp, int(n_features), int(n_tasks), layout
+        self.xp, self.raw_m, self.T, self.layout = xp, int(n_features), int(n_tasks), layout
+        self.projection = projection
+        self.m = self.raw_m if projection is None else int(projection.shape[1])
         self.rows_limit = self.m if rows_limit is None else int(rows_limit)
         self._count = np.zeros(self.T)
         self._y_sum = np.zeros(self.T)
         self._y_sq = np.zeros(self.T)
-        self._phi_sum = None        # (T, m) or (m,) on xp
-        self._phi_y = None          # (m, T) on xp
+        self._phi_sum = None        # (T, raw_m) or (raw_m,) on xp
+        self._phi_y = None          # (raw_m, T) on xp
         self._gram = None
         self._task_gram = {}
         self._task_rows = {}        # t -> list of (rows, weights)
@@ -235,7 +244,7 @@ class StatisticsAccumulator:
 
         Parameters
         ----------
-        Phi : array (n, m)
+        Phi : array (n, n_features)
             Features of the chunk's rows (namespace ``xp``).
         y : array (n,) or (n, T)
             Targets: one per row (tasks layout, with ``codes``), or one column
@@ -247,10 +256,10 @@ class StatisticsAccumulator:
         """
         xp = self.xp
         n = Phi.shape[0]
-        if Phi.shape[1] != self.m:
+        if Phi.shape[1] != self.raw_m:
             raise ValueError(
                 f"Feature chunk has {Phi.shape[1]} columns; the statistics were set up "
-                f"for {self.m} features. Transform every chunk with the same fitted "
+                f"for {self.raw_m} features. Transform every chunk with the same fitted "
                 "feature map.")
         if n == 0:
             return
@@ -265,14 +274,15 @@ class StatisticsAccumulator:
         if Y.ndim != 2 or Y.shape[1] != self.T:
             raise ValueError(f"Shared-layout targets must be (n, {self.T}); got "
                              f"{tuple(Y.shape)}.")
-        Pw = Phi * w[:, None]
         if self._gram is None:
-            self._gram = self._zeros(self.m, self.m, like=Phi)
-            self._phi_y = self._zeros(self.m, self.T, like=Phi)
-            self._phi_sum = self._zeros(self.m, like=Phi)
-        self._gram = self._gram + xp.matrix_transpose(Pw) @ Phi
-        self._phi_y = self._phi_y + xp.matrix_transpose(Pw) @ Y
-        self._phi_sum = self._phi_sum + xp.sum(Pw, axis=0)
+            self._gram = self._zeros(self.raw_m, self.raw_m, like=Phi)
+            self._phi_y = self._zeros(self.raw_m, self.T, like=Phi)
+            self._phi_sum = self._zeros(self.raw_m, like=Phi)
+        Ps = Phi * xp.sqrt(w)[:, None]
+        self._gram += _gram(xp, Ps)
+        Pw = Phi * w[:, None]
+        self._phi_y += xp.matrix_transpose(Pw) @ Y
+        self._phi_sum += xp.sum(Pw, axis=0)
         self._count += float(xp.sum(w))
         self._y_sum += _host(xp.sum(Y * w[:, None], axis=0))
         self._y_sq += _host(xp.sum(Y * Y * w[:, None], axis=0))
@@ -283,45 +293,60 @@ class StatisticsAccumulator:
             raise ValueError("Tasks-layout chunks need 1-D targets and one task code "
                              "per row.")
         if self._phi_sum is None:
-            self._phi_sum = self._zeros(self.T, self.m, like=Phi)
-            self._phi_y = self._zeros(self.m, self.T, like=Phi)
-        E = _one_hot(xp, codes, self.T, like=Phi)              # (n, T)
-        Ew = E * w[:, None]
-        self._phi_sum = self._phi_sum + xp.matrix_transpose(Ew) @ Phi
-        self._phi_y = self._phi_y + xp.matrix_transpose(Phi) @ (Ew * y[:, None])
-        self._count += _host(xp.sum(Ew, axis=0))
-        self._y_sum += _host(xp.matrix_transpose(Ew) @ y)
-        self._y_sq += _host(xp.matrix_transpose(Ew) @ (y * y))
-        order = np.argsort(codes, kind="stable")
-        sorted_codes = codes[order]
-        bounds = np.searchsorted(sorted_codes, np.arange(self.T + 1))
+            self._phi_sum = self._zeros(self.T, self.raw_m, like=Phi)
+            self._phi_y = self._zeros(self.raw_m, self.T, like=Phi)
+        if np.any(codes[1:] < codes[:-1]):
+            order = np.argsort(codes, kind="stable")
+            codes = codes[order]
+            idx = order if is_numpy(xp) else xp.asarray(order)
+            Phi, y, w = (xp.take(a, idx, axis=0) for a in (Phi, y, w))
+        bounds = np.searchsorted(codes, np.arange(self.T + 1))
+        # Each task's rows are one contiguous slice: its sums cost O(n_t m),
+        # not the O(n T m) of a one-hot product.
         for t in np.flatnonzero(np.diff(bounds)):
-            rows = order[bounds[t]:bounds[t + 1]]
-            idx = rows if is_numpy(xp) else xp.asarray(rows)
-            self._add_task_rows(int(t), xp.take(Phi, idx, axis=0), xp.take(w, idx, axis=0))
+            lo, hi = int(bounds[t]), int(bounds[t + 1])
+            R, wt, yt = Phi[lo:hi, :], w[lo:hi], y[lo:hi]
+            wy = wt * yt
+            self._phi_sum[int(t), :] = self._phi_sum[int(t), :] + xp.sum(R * wt[:, None], axis=0)
+            self._phi_y[:, int(t)] = self._phi_y[:, int(t)] + xp.matrix_transpose(R) @ wy
+            sums = _host(xp.stack([xp.sum(wt), xp.sum(wy), xp.sum(wy * yt)]))
+            self._count[t] += sums[0]
+            self._y_sum[t] += sums[1]
+            self._y_sq[t] += sums[2]
+            self._add_task_rows(int(t), R, wt)
 
     def _add_task_rows(self, t, R, w):
-        xp = self.xp
-        if t in self._task_gram:
-            self._task_gram[t] = self._task_gram[t] + xp.matrix_transpose(R * w[:, None]) @ R
-            return
+        # Rows are buffered per task and folded into its Gram in blocks of at
+        # least m rows: one large product instead of many thin ones (a thin
+        # update would read and write all m x m entries for a few rows).
         self._task_rows.setdefault(t, []).append((R, w))
         self._task_nrows[t] = self._task_nrows.get(t, 0) + R.shape[0]
         if self._task_nrows[t] > self.rows_limit:
-            # More rows than features: the Gram is now the smaller form.
-            G = self._zeros(self.m, self.m, like=R)
-            for Rb, wb in self._task_rows.pop(t):
-                G = G + xp.matrix_transpose(Rb * wb[:, None]) @ Rb
-            self._task_gram[t] = G
-            del self._task_nrows[t]
+            self._flush(t)
+
+    def _flush(self, t):
+        """Fold task t's buffered rows into its Gram (created on first use)."""
+        xp = self.xp
+        parts = self._task_rows.pop(t, [])
+        self._task_nrows.pop(t, None)
+        if not parts:
+            return
+        R = parts[0][0] if len(parts) == 1 else xp.concat([p[0] for p in parts], axis=0)
+        w = parts[0][1] if len(parts) == 1 else xp.concat([p[1] for p in parts], axis=0)
+        update = _gram(xp, R * xp.sqrt(w)[:, None])
+        if t in self._task_gram:
+            self._task_gram[t] += update
+        else:
+            self._task_gram[t] = update
 
     def _absorb(self, stats):
-        """Add finished statistics (a merge)."""
+        """Add finished (projected) statistics: a merge."""
         xp = self.xp
-        if stats.phi_sum is None:
-            return
+        if self.projection is not None:
+            raise ValueError("Merging needs accumulators without a pending projection.")
         if self._phi_sum is None:
-            self._phi_sum = xp.zeros_like(stats.phi_sum)
+            self._phi_sum = xp.zeros_like(stats.phi_sum[0] if self.layout == SHARED
+                                          else stats.phi_sum)
             self._phi_y = xp.zeros_like(stats.phi_y)
         self._count += _host(stats.count)
         self._y_sum += _host(stats.y_sum)
@@ -329,53 +354,62 @@ class StatisticsAccumulator:
         self._phi_y = self._phi_y + stats.phi_y
         if self.layout == SHARED:
             self._phi_sum = self._phi_sum + stats.phi_sum[0]
-            self._gram = stats.gram if self._gram is None else self._gram + stats.gram
+            self._gram = (xp.asarray(stats.gram, copy=True) if self._gram is None
+                          else self._gram + stats.gram)
             return
         self._phi_sum = self._phi_sum + stats.phi_sum
         for t, G in stats.task_gram.items():
             if t in self._task_gram:
-                self._task_gram[t] = self._task_gram[t] + G
+                self._task_gram[t] += G
             else:
-                rows = self._task_rows.pop(t, [])
-                self._task_nrows.pop(t, None)
-                G = xp.asarray(G, copy=True)
-                for Rb, wb in rows:
-                    G = G + xp.matrix_transpose(Rb * wb[:, None]) @ Rb
-                self._task_gram[t] = G
+                self._task_gram[t] = xp.asarray(G, copy=True)
+            self._flush(t)
         for t, (R, w) in stats.task_rows.items():
             self._add_task_rows(t, R, w)
 
     # --------------------------------------------------------------- result
     def result(self):
-        """The gathered :class:`FeatureStatistics`."""
+        """The gathered :class:`FeatureStatistics` (projected, if a projection was given)."""
         xp = self.xp
         if self._phi_sum is None:
             raise ValueError("No rows were added to the feature statistics: the data "
                              "source was empty.")
+        P = self.projection
+        Pt = None if P is None else xp.matrix_transpose(P)
+
+        def vec(v):            # rows of features: v @ P
+            return v if P is None else v @ P
+
+        def gram(G):
+            return G if P is None else Pt @ G @ P
+
         like = self._phi_y
         count = xp.asarray(self._count, dtype=like.dtype)
         y_sum = xp.asarray(self._y_sum, dtype=like.dtype)
         y_sq = xp.asarray(self._y_sq, dtype=like.dtype)
+        phi_y = self._phi_y if P is None else Pt @ self._phi_y
         if self.layout == SHARED:
-            phi_sum = xp.broadcast_to(self._phi_sum[None, :], (self.T, self.m))
+            phi_sum = xp.broadcast_to(vec(self._phi_sum)[None, :], (self.T, self.m))
             return FeatureStatistics(xp, SHARED, self.m, self.T, count, phi_sum,
-                                     self._phi_y, y_sum, y_sq, gram=self._gram)
-        rows = {t: (parts[0][0], parts[0][1]) if len(parts) == 1 else
-                (xp.concat([p[0] for p in parts], axis=0),
-                 xp.concat([p[1] for p in parts], axis=0))
-                for t, parts in self._task_rows.items()}
-        return FeatureStatistics(xp, TASKS, self.m, self.T, count, self._phi_sum,
-                                 self._phi_y, y_sum, y_sq, None, dict(self._task_gram),
-                                 rows)
+                                     phi_y, y_sum, y_sq, gram=gram(self._gram))
+        for t in [t for t in self._task_rows if t in self._task_gram]:
+            self._flush(t)          # a Gram task's last buffered rows
+        rows = {}
+        for t, parts in self._task_rows.items():
+            R = parts[0][0] if len(parts) == 1 else xp.concat([p[0] for p in parts], axis=0)
+            w = parts[0][1] if len(parts) == 1 else xp.concat([p[1] for p in parts], axis=0)
+            rows[t] = (vec(R), w)
+        grams = {t: gram(G) for t, G in self._task_gram.items()}
+        return FeatureStatistics(xp, TASKS, self.m, self.T, count, vec(self._phi_sum),
+                                 phi_y, y_sum, y_sq, None, grams, rows)
+
+
+def _gram(xp, R):
+    """R^T R (symmetric rank-k update: numpy hands ``a.T @ a`` to BLAS syrk)."""
+    return xp.matrix_transpose(R) @ R
 
 
 def _host(a):
     from .._backend import to_numpy
 
     return np.asarray(to_numpy(a), dtype=float)
-
-
-def _one_hot(xp, codes, n_tasks, like):
-    from ._hadamard import one_hot
-
-    return one_hot(xp, codes, n_tasks, like=like)
