@@ -27,13 +27,14 @@ are the symmetric positive definite system
   alpha costs O(m^2 T).
 * **tasks** layout, :math:`m r` small: the (m r) x (m r) matrix
   :math:`\sum_t (l_t l_t^\top)\otimes G_t + \alpha I` is formed and factored.
-* **tasks** layout otherwise: PCG on Z, each iteration one product
-  :math:`G_t u_t` per task (O(m^2 T)), preconditioned by the same system with
-  every :math:`G_t` replaced by its share :math:`p_t \bar G` of the pooled
-  Gram (:math:`p_t = c_t / \sum c`), which is again a Sylvester solve through
-  eigh of :math:`\bar G` (once) and of the r x r matrix
-  :math:`L^\top \mathrm{diag}(p) L`.  It is exact when every task sees the same
-  input distribution.
+* **tasks** layout otherwise: PCG on W, each iteration one product
+  :math:`G_t w_t` per task (O(m^2 T)), preconditioned block by block: per
+  task, :math:`(G_t + \alpha (A^{-1})_{tt} I)^{-1}` by Cholesky, for a
+  well-conditioned A (exact for independent tasks; the factors are kept
+  across solves while the shifts barely move); or, for strongly coupled tasks
+  (the learned structures), per eigen-direction j of A,
+  :math:`(\sum_t Q_{tj}^2 G_t + \alpha/\delta_j I)^{-1}`, which holds the
+  large penalties of A's weak directions exactly.
 
 Nothing here grows with the number of rows N.
 """
@@ -43,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from .._backend import linalg, to_numpy
+from .._memory import check_memory
 from . import sylvester
 from ._pcg import pcg
 from .feature_statistics import SHARED, FeatureStatistics
@@ -50,9 +52,10 @@ from .feature_statistics import SHARED, FeatureStatistics
 #: Largest m * rank(A) solved by forming and factoring the dense system.
 DIRECT_MAX = 2000
 
-#: A task matrix whose eigenvalues span less than 1 / INVERTIBLE_RCOND is
-#: solved in W with the per-task (block-Jacobi) preconditioner.
-INVERTIBLE_RCOND = 1e-8
+#: A task matrix with condition number up to this is solved with the
+#: per-task (block-Jacobi) preconditioner; beyond it (strongly coupled tasks,
+#: learned structures) with blocks over A's eigen-directions.
+TASK_BLOCKS_MAX_COND = 10.0
 
 
 @dataclass
@@ -63,10 +66,10 @@ class FeatureFactors:
     raw: FeatureStatistics          # as gathered (for the intercepts)
     fit_intercept: bool
     q: Any                          # (T,) centred sums of squared targets
-    gram_eigen: Any = None          # KernelEigen of G (shared) or pooled G (tasks)
-    shares: Any = None              # (T,) p_t (tasks layout)
-    task_diag: Any = None           # (T, m) diag(U^T G_t U), U = pooled eigenvectors
-    task_eigen: Any = None          # {t: (V_t, lam_t)}, computed on first use
+    gram_eigen: Any = None          # KernelEigen of G (shared layout)
+    task_blocks: Any = None         # {t: _TaskBlock}, block-Jacobi factors
+    gram_stack: Any = None          # (T, m*m) every task's dense Gram, on first use
+    direction_blocks: Any = None    # (preconditioner, iterations of its last solve)
 
 
 def center(stats):
@@ -116,32 +119,7 @@ def decompose(stats, fit_intercept=True):
     if stats.layout == SHARED:
         kfac = sylvester.decompose_kernel(xp, work.gram)
         return FeatureFactors(work, stats, fit_intercept, q, kfac, None)
-    total = float(xp.sum(c))
-    shares = c / (total if total > 0 else 1.0)
-    kfac = sylvester.decompose_kernel(xp, work.pooled_gram())
-    return FeatureFactors(work, stats, fit_intercept, q, kfac, shares,
-                          _task_diagonals(work, kfac.U))
-
-
-def _task_diagonals(stats, U):
-    """D[t, i] = u_i^T G_t u_i: each task's curvature along the pooled eigenvectors.
-
-    Computed once per fit (T products of m x m matrices), it makes the PCG
-    preconditioner see how much data each task has in each direction, not
-    only in total.
-    """
-    xp = stats.xp
-    rows = []
-    for t in range(stats.n_tasks):
-        if t in stats.task_gram:
-            rows.append(xp.sum((stats.task_gram[t] @ U) * U, axis=0))
-        elif t in stats.task_rows:
-            R, w = stats.task_rows[t]
-            RU = R @ U
-            rows.append(xp.sum((RU * RU) * w[:, None], axis=0))
-        else:
-            rows.append(xp.zeros((U.shape[1],), dtype=U.dtype))
-    return xp.stack(rows, axis=0)
+    return FeatureFactors(work, stats, fit_intercept, q)
 
 
 def _task_factor(xp, A):
@@ -196,13 +174,12 @@ def solve(fac, A, alpha, *, x0=None, tol=1e-10, max_iter=1000):
             W = Z @ xp.matrix_transpose(L)
             info = {"method": "direct", "n_iter": 1}
         elif r == stats.n_tasks and alpha > 0 and \
-                float(xp.min(dr)) > INVERTIBLE_RCOND * float(xp.max(dr)):
+                float(xp.max(dr)) <= TASK_BLOCKS_MAX_COND * float(xp.min(dr)):
             W, info = _pcg_weights(fac, A, alpha, x0, tol, max_iter)
             info["method"] = "pcg-tasks"
         else:
-            Z, info = _pcg(fac, L, rhs, alpha, x0, dr, tol, max_iter)
-            W = Z @ xp.matrix_transpose(L)
-            info["method"] = "pcg"
+            W, info = _pcg_task_directions(fac, A, alpha, x0, tol, max_iter)
+            info["method"] = "pcg-directions"
     info["x"] = W
     return W, intercepts(fac, W), info
 
@@ -240,134 +217,177 @@ def _direct(stats, L, rhs, alpha):
     return xp.matrix_transpose(xp.reshape(z, (r, m)))
 
 
-def _pcg(fac, L, rhs, alpha, x0, dr, tol, max_iter):
-    stats = fac.stats
-    xp = stats.xp
-    Lt = xp.matrix_transpose(L)
-
-    def matvec(Z):
-        return stats.task_matmul(Z @ Lt) @ L + alpha * Z
-
-    precond = _preconditioner(fac, L, alpha)
-
-    z0 = None
-    if x0 is not None and x0.shape == (stats.n_features, stats.n_tasks):
-        z0 = (x0 @ L) / dr[None, :]            # W = Z L^T and L^T L = diag(dr)
-    Z, info = pcg(xp, matvec, rhs, precond=precond, x0=z0, tol=tol, max_iter=max_iter,
-                  what="feature-space PCG solver")
-    return Z, info
+#: A cached per-task factor is reused while its shift is within this factor
+#: of the one a new solve asks for (it stays a good, SPD preconditioner).
+REFACTOR_RATIO = 1.5
 
 
-def task_eigen(stats):
-    """Per-task eigenpairs (V_t, lam_t) of G_t, computed once per fit.
+class _TaskBlock:
+    """(G_t + c I)^{-1} for one task, by Cholesky (Woodbury for few rows)."""
 
-    A task kept as rows (fewer rows than features) is decomposed through
-    the thin SVD of its weighted rows, O(n_t^2 m); a Gram task through eigh,
-    O(m^3).  They make the block-Jacobi preconditioner exact per task for
-    any task matrix, at no per-solve cost.
-    """
-    xp = stats.xp
-    out = {}
-    for t in range(stats.n_tasks):
+    def __init__(self, stats, t, c):
+        xp = stats.xp
+        self.c = c
+        self.rows = None
         if t in stats.task_gram:
-            lam, V = linalg.eigh(xp, stats.task_gram[t])
-            out[t] = (V, xp.clip(lam, 0.0, None))
+            G = linalg.add_to_diagonal(xp, xp.asarray(stats.task_gram[t], copy=True), c)
+            self.chol = linalg.cholesky(xp, G, overwrite=True)
         elif t in stats.task_rows:
+            # (cI + R^T W R)^{-1} = (I - R^T (c W^{-1} + R R^T)^{-1} R) / c, with
+            # Rs = sqrt(W) R: (I - Rs^T (cI + Rs Rs^T)^{-1} Rs) / c: n_t x n_t.
             R, w = stats.task_rows[t]
             Rs = R * xp.sqrt(w)[:, None]
-            # Eigenpairs of Rs^T Rs from the small n_t x n_t Gram Rs Rs^T.
-            lam, Q = linalg.eigh(xp, Rs @ xp.matrix_transpose(Rs))
-            keep = lam > 1e-12 * max(float(xp.max(lam)), 1e-300)
-            idx = np.flatnonzero(np.asarray(to_numpy(keep)))
-            idx = idx if isinstance(lam, np.ndarray) else xp.asarray(idx)
-            lam = xp.take(lam, idx, axis=0)
-            V = (xp.matrix_transpose(Rs) @ xp.take(Q, idx, axis=1)) / xp.sqrt(lam)[None, :]
-            out[t] = (V, lam)
-    return out
+            small = linalg.add_to_diagonal(xp, Rs @ xp.matrix_transpose(Rs), c)
+            self.rows = Rs
+            self.chol = linalg.cholesky(xp, small, overwrite=True)
+        else:
+            self.chol = None
+
+    def apply(self, xp, r):
+        if self.chol is None:
+            return r / self.c
+        if self.rows is None:
+            return self.chol.solve(r[:, None])[:, 0]
+        Rs = self.rows
+        inner = self.chol.solve((Rs @ r)[:, None])[:, 0]
+        return (r - xp.matrix_transpose(Rs) @ inner) / self.c
 
 
 def _pcg_weights(fac, A, alpha, x0, tol, max_iter):
-    """PCG in W for an invertible A: blockdiag(G_t) + alpha (A^{-1} kron I).
+    r"""PCG in W for an invertible A: blockdiag(G_t) + alpha (A^{-1} kron I).
 
     Preconditioner: the block diagonal, :math:`(G_t + \alpha (A^{-1})_{tt} I)^{-1}`
-    per task through the task's eigenpairs.  Exact for independent tasks;
+    per task by Cholesky (the n_t x n_t Woodbury form for a task with fewer
+    rows than features), kept across solves while the shift stays within
+    ``REFACTOR_RATIO``.  Exact for independent tasks;
     the coupling through A's off-diagonal is what the iterations resolve.
     """
     stats = fac.stats
     xp = stats.xp
-    if fac.task_eigen is None:
-        fac.task_eigen = task_eigen(stats)
     delta, Q = linalg.eigh(xp, A)
     A_inv = (Q / delta[None, :]) @ xp.matrix_transpose(Q)
     diag = to_numpy(xp.linalg.diagonal(A_inv))
+    if fac.task_blocks is None:
+        fac.task_blocks = {}
     blocks = []
     for t in range(stats.n_tasks):
         c = alpha * float(diag[t])
-        if t in fac.task_eigen:
-            V, lam = fac.task_eigen[t]
-            blocks.append((V, 1.0 / (lam + c) - 1.0 / c, 1.0 / c))
-        else:
-            blocks.append((None, None, 1.0 / c))
+        block = fac.task_blocks.get(t)
+        # Refactor only when the shift moved: between alternating steps the
+        # task matrix changes little and the old factor still preconditions.
+        if block is None or not (block.c / REFACTOR_RATIO <= c <= block.c * REFACTOR_RATIO):
+            block = fac.task_blocks[t] = _TaskBlock(stats, t, c)
+        blocks.append(block)
 
     def matvec(W):
         return stats.task_matmul(W) + alpha * (W @ A_inv)
 
     def precond(R):
-        cols = []
-        for t, (V, shift, inv_c) in enumerate(blocks):
-            r = R[:, t]
-            z = inv_c * r
-            if V is not None:
-                z = z + V @ (shift * (xp.matrix_transpose(V) @ r))
-            cols.append(z)
-        return xp.stack(cols, axis=1)
+        return xp.stack([block.apply(xp, R[:, t]) for t, block in enumerate(blocks)],
+                        axis=1)
 
     start = x0 if x0 is not None and x0.shape == stats.phi_y.shape else None
     return pcg(xp, matvec, stats.phi_y, precond=precond, x0=start, tol=tol,
                max_iter=max_iter, what="feature-space PCG solver")
 
 
-#: Largest m * r^2 (entries) for the per-direction preconditioner.
-BLOCK_PRECONDITIONER_MAX = 2 * 10**7
+#: A direction-block preconditioner is rebuilt for the next task matrix once
+#: the solve that used it took more than this many iterations.
+STALE_ITERATIONS = 25
 
 
-def _preconditioner(fac, L, alpha):
-    """Approximate inverse of Z -> sum_t G_t Z l_t l_t^T + alpha Z.
+def _pcg_task_directions(fac, A, alpha, x0, tol, max_iter):
+    r"""PCG on W with blocks over the eigen-directions of A.
 
-    Each G_t is replaced by its diagonal in the eigenbasis U of the pooled
-    Gram, :math:`G_t \approx U\,\mathrm{diag}(D_{t,:})\,U^\top`; the system
-    then splits into one r x r system per eigen-direction i,
-    :math:`(L^\top \mathrm{diag}(D_{:,i}) L + \alpha I) z_i = \hat r_i`, whose
-    inverses are formed once per task matrix.  It is exact when the tasks'
-    Grams share eigenvectors (e.g. one input distribution seen by all tasks,
-    in any amounts).  Beyond ``BLOCK_PRECONDITIONER_MAX`` entries it falls back
-    to scalar shares (:math:`G_t \approx p_t \bar G`), a Sylvester solve.
+    With :math:`A = Q \Delta Q^	op`, in the coordinates :math:`Y = W Q` the
+    system is :math:`	ilde B + lpha\,\Delta^{-1}` with
+    :math:`	ilde B_{jk} = \sum_t Q_{tj} Q_{tk} G_t`; its diagonal blocks
+    :math:`\sum_t Q_{tj}^2 G_t + (lpha / \delta_j) I` are the
+    preconditioner.  Where the per-task blocks of :func:`_pcg_weights` lose
+    their grip (a learned A with strongly correlated tasks, whose weak
+    directions carry huge penalties), these hold the penalty exactly.
+    Directions whose penalty dwarfs every Gram get the diagonal only; W stays
+    in the range of a singular A (projected PCG).
+
+    Between the steps of an alternating fit A moves little, so the blocks of
+    an earlier A are reused (any SPD operator preconditions) until a solve
+    needs more than ``STALE_ITERATIONS`` iterations; then the next solve
+    rebuilds them.
     """
-    xp = fac.stats.xp
-    kfac = fac.gram_eigen
-    U, Ut = kfac.U, xp.matrix_transpose(kfac.U)
-    m, r = U.shape[1], L.shape[1]
-    Lt = xp.matrix_transpose(L)
-    floor = max(alpha, 1e-12 * max(float(xp.max(kfac.s)), 1e-300))
-    if m * r * r <= BLOCK_PRECONDITIONER_MAX:
-        D = fac.task_diag                                           # (T, m)
-        LD = L[None, :, :] * xp.matrix_transpose(D)[:, :, None]      # (m, T, r)
-        H = Lt[None, :, :] @ LD                                     # (m, r, r)
-        H = H + floor * xp.eye(r, dtype=H.dtype)[None, :, :]
-        Hinv = xp.linalg.inv(H)
+    stats = fac.stats
+    xp = stats.xp
+    delta, Q = linalg.eigh(xp, A)
+    delta_h = to_numpy(delta)
+    live = delta_h > 1e-12 * max(float(delta_h.max()), 1e-300)
+    idx = np.flatnonzero(live)
+    Ql = xp.take(Q, xp.asarray(idx) if not isinstance(Q, np.ndarray) else idx, axis=1)
+    Qlt = xp.matrix_transpose(Ql)
+    A_pinv = (Ql / xp.asarray(delta_h[idx], dtype=Q.dtype)[None, :]) @ Qlt
+    singular = not bool(live.all())
 
-        def precond(R):
-            Rh = (Ut @ R)[:, :, None]                               # (m, r, 1)
-            return U @ (Hinv @ Rh)[:, :, 0]
-        return precond
-    S = Lt @ (L * fac.shares[:, None])
-    S = 0.5 * (S + xp.matrix_transpose(S))
-    delta, Q = linalg.eigh(xp, S)
-    delta = xp.clip(delta, 0.0, None)
-    Ginv = 1.0 / (kfac.s[:, None] * delta[None, :] + floor)
+    def project(W):
+        return (W @ Ql) @ Qlt if singular else W
+
+    cached = fac.direction_blocks
+    if cached is None or cached[1] > STALE_ITERATIONS:
+        cached = (_direction_blocks(fac, Q, delta_h, live, alpha), 0)
+    precond = cached[0]
+
+    def matvec(W):
+        return stats.task_matmul(W) + alpha * (W @ A_pinv)
+
+    start = x0 if x0 is not None and x0.shape == stats.phi_y.shape else None
+    W, info = pcg(xp, matvec, project(stats.phi_y), precond=precond,
+                  project=project if singular else None, x0=start, tol=tol,
+                  max_iter=max_iter, what="feature-space PCG solver")
+    fac.direction_blocks = (precond, info["n_iter"])
+    return W, info
+
+
+def _direction_blocks(fac, Q, delta_h, live, alpha):
+    """The block preconditioner of :func:`_pcg_task_directions`, as W -> W."""
+    stats = fac.stats
+    xp = stats.xp
+    T, m = stats.n_tasks, stats.n_features
+    if fac.gram_stack is None:
+        check_memory(2.0 * 8 * T * m * m, xp,
+                     what=f"The per-direction blocks ({T} tasks, m={m})",
+                     instead="Lower 'n_components'.")
+        fac.gram_stack = xp.reshape(
+            xp.stack([stats.task_gram_dense(t) for t in range(T)], axis=0), (T, m * m))
+    grams = xp.reshape(fac.gram_stack, (T, m, m))
+    diags = xp.stack([xp.linalg.diagonal(grams[t]) for t in range(T)], axis=0)  # (T, m)
+    diag_max = float(xp.max(diags))
+    Q2t = xp.matrix_transpose(Q * Q)
+    # One product forms every block's Gram part: sum_t Q_tj^2 G_t for all j.
+    H_all = xp.reshape(Q2t @ fac.gram_stack, (T, m, m))
+    D_all = Q2t @ diags
+    floor = 1e-12 * max(diag_max, 1e-300)
+    blocks = []
+    for j in range(T):
+        if not live[j]:
+            blocks.append(None)
+            continue
+        shift = max(alpha / delta_h[j], floor)
+        if shift > 1e6 * max(diag_max, 1e-300):
+            blocks.append(("diag", 1.0 / (D_all[j] + shift)))
+            continue
+        H = linalg.add_to_diagonal(xp, H_all[j], shift)
+        blocks.append(("chol", linalg.cholesky(xp, H, overwrite=True)))
+    Qt = xp.matrix_transpose(Q)
 
     def precond(R):
-        return U @ (((Ut @ R) @ Q) * Ginv) @ xp.matrix_transpose(Q)
+        Y = R @ Q
+        cols = []
+        for j, block in enumerate(blocks):
+            r = Y[:, j]
+            if block is None:
+                cols.append(xp.zeros_like(r))
+            elif block[0] == "diag":
+                cols.append(block[1] * r)
+            else:
+                cols.append(block[1].solve(r[:, None])[:, 0])
+        return xp.stack(cols, axis=1) @ Qt
     return precond
 
 
