@@ -294,3 +294,27 @@ def test_feature_problem_shared_solves_many_alphas_from_one_decomposition():
         ref = MultiTaskKernelRidge(alpha=alpha, task_matrix="independent").fit(X, Y)
         assert _rel(fmap.transform(X) @ sol.dual_coef + sol.intercept, ref.predict(X)) < 1e-6
     assert len(problem._factors) == 1
+
+
+@pytest.mark.parametrize("make", [
+    lambda: MultiTaskKernelRidge(alpha=0.3, approximation="nystroem", n_components=30,
+                                 random_state=0),
+    lambda: MultiTaskKernelRidge(alpha=0.3, approximation="random_fourier",
+                                 n_components=40, random_state=0),
+    lambda: TaskRelationLearning(max_iter=8, tol=0.0, approximation="nystroem",
+                                 n_components=30, random_state=0),
+], ids=["nystroem", "random-fourier", "mtrl"])
+@pytest.mark.parametrize("direct_max", [2000, 0], ids=["direct", "pcg"])
+def test_approximate_path_matches_numpy_on_every_namespace(xp_name, make, direct_max,
+                                                           monkeypatch):
+    from conftest import to_xp
+
+    monkeypatch.setattr(feature_ridge, "DIRECT_MAX", direct_max)
+
+    X, y, task, sw = _hetero(N=80)
+    ref = _quiet_fit(make(), X, y, task=task, sample_weight=sw)
+    out = _quiet_fit(make(), to_xp(xp_name, X), to_xp(xp_name, y), task=task,
+                     sample_weight=to_xp(xp_name, sw))
+    P = out.predict(to_xp(xp_name, X))
+    host = P.get() if hasattr(P, "get") else np.from_dlpack(P)
+    np.testing.assert_allclose(host, ref.predict(X), rtol=1e-7, atol=1e-9)

@@ -94,9 +94,9 @@ def center(stats):
                                  xp.zeros_like(stats.y_sum), stats.y_sq, gram=gram)
     task_gram = {}
     for t, G in stats.task_gram.items():
-        s = stats.phi_sum[t]
+        s = stats.phi_sum[t, :]
         task_gram[t] = G - (s[:, None] * s[None, :]) / safe[t]
-    task_rows = {t: (R - mu[t][None, :], w) for t, (R, w) in stats.task_rows.items()}
+    task_rows = {t: (R - mu[t, :][None, :], w) for t, (R, w) in stats.task_rows.items()}
     return FeatureStatistics(xp, stats.layout, stats.n_features, stats.n_tasks, c,
                              xp.zeros_like(stats.phi_sum), phi_y,
                              xp.zeros_like(stats.y_sum), stats.y_sq, None, task_gram,
@@ -356,7 +356,7 @@ def _direction_blocks(fac, Q, delta_h, live, alpha):
         fac.gram_stack = xp.reshape(
             xp.stack([stats.task_gram_dense(t) for t in range(T)], axis=0), (T, m * m))
     grams = xp.reshape(fac.gram_stack, (T, m, m))
-    diags = xp.stack([xp.linalg.diagonal(grams[t]) for t in range(T)], axis=0)  # (T, m)
+    diags = xp.stack([xp.linalg.diagonal(grams[t, :, :]) for t in range(T)], axis=0)  # (T, m)
     diag_max = float(xp.max(diags))
     Q2t = xp.matrix_transpose(Q * Q)
     # One product forms every block's Gram part: sum_t Q_tj^2 G_t for all j.
@@ -368,11 +368,11 @@ def _direction_blocks(fac, Q, delta_h, live, alpha):
         if not live[j]:
             blocks.append(None)
             continue
-        shift = max(alpha / delta_h[j], floor)
+        shift = max(float(alpha / delta_h[j]), floor)
         if shift > 1e6 * max(diag_max, 1e-300):
-            blocks.append(("diag", 1.0 / (D_all[j] + shift)))
+            blocks.append(("diag", 1.0 / (D_all[j, :] + shift)))
             continue
-        H = linalg.add_to_diagonal(xp, H_all[j], shift)
+        H = linalg.add_to_diagonal(xp, H_all[j, :, :], shift)
         blocks.append(("chol", linalg.cholesky(xp, H, overwrite=True)))
     Qt = xp.matrix_transpose(Q)
 
