@@ -54,6 +54,20 @@ if has bench-cpu; then
         --out "$OUT/bench_numpy_20k.md" > "$OUT/bench_numpy_20k.log" 2>&1
     echo "exit $?" >> "$OUT/bench_numpy_20k.log"
 fi
+if has bench-approx; then
+    # The approximate path on the GPU: N = 1e7 heterogeneous rows, T = 100, m = 2000.
+    timeout 240 $PY benchmarks/bench_approximation.py --device cuda --rows 10000000 \
+        --tasks 100 --components 2000 --steps 20 --parts scale,steps \
+        > "$OUT/bench_approx_gpu.log" 2>&1
+    echo "exit $?" >> "$OUT/bench_approx_gpu.log"
+fi
+if has bench-cpu-shared; then
+    # numpy's shared fit at n = 20,000 alone (its eigh floor was measured apart).
+    timeout 300 $PY benchmarks/bench_gpu.py --backends numpy --sizes 20000 \
+        --parts shared --cpu-max-n 20000 --tasks 100 \
+        --out "$OUT/bench_numpy_shared20k.md" > "$OUT/bench_numpy_shared20k.log" 2>&1
+    echo "exit $?" >> "$OUT/bench_numpy_shared20k.log"
+fi
 if has bench-cpu-rest; then
     timeout 300 $PY benchmarks/bench_gpu.py --backends numpy --sizes 5000,10000 \
         --parts floor,shared,path,structure,hetero,dm,neural --cpu-max-n 20000 \

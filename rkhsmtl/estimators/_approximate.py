@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..features import APPROXIMATIONS, make_feature_map
 from ..solvers._feature_problem import FeatureProblem, gather_statistics
+from ._dask_input import DaskData, fit_map_on_sample, gather_dask_statistics
 
 APPROXIMATION_CONSTRAINTS = {
     "approximation": [StrOptions(set(APPROXIMATIONS)), None],
@@ -79,8 +80,12 @@ def make_feature_problem(estimator, data, *, seed=None):
         degree=estimator.degree, coef0=estimator.coef0,
         kernel_params=estimator.kernel_params, n_components=estimator.n_components,
         random_state=random_state)
-    fmap.fit(data.X)
-    stats = gather_statistics(data, fmap)
+    if isinstance(data, DaskData):
+        fit_map_on_sample(fmap, data.X, estimator.n_components, random_state)
+        stats = gather_dask_statistics(data, fmap)
+    else:
+        fmap.fit(data.X)
+        stats = gather_statistics(data, fmap)
     problem = FeatureProblem(stats, data.layout, tol=min(estimator.tol, 1e-10)
                              if estimator.tol else 1e-10,
                              max_iter=max(getattr(estimator, "max_iter", 1000), 1000))

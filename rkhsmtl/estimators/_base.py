@@ -18,6 +18,7 @@ from ..solvers import SOLVERS, SeparableProblem
 from ..solvers._hadamard import one_hot
 from ..solvers._problem import predict_all
 from ..tasks import TASK_MATRICES, resolve_task_matrix
+from ._dask_input import is_dask_collection, predict_dask, validate_dask_fit_data
 from ._approximate import (
     APPROXIMATION_CONSTRAINTS,
     clear_feature_solution,
@@ -66,6 +67,8 @@ class _MultiTaskKernelBase(BaseEstimator):
                        kernel_params=self.kernel_params)
 
     def _validate_data_for_fit(self, X, y, task, sample_weight, y_numeric=True):
+        if is_dask_collection(X):
+            return validate_dask_fit_data(self, X, y, task, sample_weight)
         return validate_fit_data(
             self, X, y, task, sample_weight, task_column=self.task_column,
             device=self.device, precomputed=self._precomputed, y_numeric=y_numeric)
@@ -107,6 +110,8 @@ class _MultiTaskKernelBase(BaseEstimator):
     def _decision(self, X, task=None):
         """Raw multi-task scores and the caller's namespace."""
         check_is_fitted(self, "intercept_")
+        if is_dask_collection(X):
+            return predict_dask(self, X, task), None
         approximate = getattr(self, "feature_map_", None) is not None
         n_train = self.dual_coef_.shape[0] if self._precomputed else None
         X, codes, input_xp = validate_predict_data(
@@ -129,7 +134,8 @@ class _MultiTaskKernelBase(BaseEstimator):
         return F, input_xp
 
     def _to_caller(self, F, input_xp):
-        return asarray_on(F, input_xp)
+        # None: a lazy Dask result, returned as is.
+        return F if input_xp is None else asarray_on(F, input_xp)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -26,7 +26,7 @@ def statistics_memory(n_features, n_tasks, layout):
     return 8.0 * (grams * m * m + 3 * m * T + 3 * T)
 
 
-def gather_statistics(data, feature_map, *, chunk_bytes=CHUNK_BYTES):
+def gather_statistics(data, feature_map, *, chunk_bytes=None):
     """One pass over validated data: features chunk by chunk, statistics summed.
 
     Parameters
@@ -48,6 +48,10 @@ def gather_statistics(data, feature_map, *, chunk_bytes=CHUNK_BYTES):
         statistics_memory(m, T, layout), xp,
         what=f"The feature statistics (m={m} features, {T} tasks)",
         instead="Lower 'n_components'.")
+    if chunk_bytes is None:
+        # Device arrays: fewer, larger chunks (each chunk costs Python-side
+        # work and host synchronizations, not only flops).
+        chunk_bytes = CHUNK_BYTES if is_numpy(xp) else 16 * CHUNK_BYTES
     raw, projection = raw_features(feature_map)
     width = m if projection is None else projection.shape[0]
     acc = StatisticsAccumulator(xp, width, T, layout, projection=projection)
