@@ -70,6 +70,7 @@ class FeatureFactors:
     task_blocks: Any = None         # {t: _TaskBlock}, block-Jacobi factors
     gram_stack: Any = None          # (T, m*m) every task's dense Gram, on first use
     direction_blocks: Any = None    # (preconditioner, iterations of its last solve)
+    pooled_diagonals: Any = None    # (U, D): pooled eigenvectors, diag(U^T G_t U)
 
 
 def center(stats):
@@ -174,7 +175,7 @@ def solve(fac, A, alpha, *, x0=None, tol=1e-10, max_iter=1000):
             W = Z @ xp.matrix_transpose(L)
             info = {"method": "direct", "n_iter": 1}
         elif r == stats.n_tasks and alpha > 0 and \
-                float(xp.max(dr)) <= TASK_BLOCKS_MAX_COND * float(xp.min(dr)):
+                float(xp.max(dr)) <= TASK_BLOCKS_MAX_COND * float(xp.min(dr)) * (1 + 1e-9):
             W, info = _pcg_weights(fac, A, alpha, x0, tol, max_iter)
             info["method"] = "pcg-tasks"
         else:
@@ -344,11 +345,60 @@ def _pcg_task_directions(fac, A, alpha, x0, tol, max_iter):
     return W, info
 
 
+#: Dense per-direction blocks (two T x m x m arrays) only below this size, and
+#: only when every task is held as a Gram; otherwise the diagonal variant.
+DENSE_BLOCKS_MAX_BYTES = 4 * 1024**3
+
+
+def _direction_diagonals(fac, Q, delta_h, live, alpha):
+    r"""Cheap variant of the direction blocks: each :math:`\sum_t Q_{tj}^2 G_t`
+    replaced by its diagonal in the eigenbasis U of the pooled Gram.
+
+    Memory O(T m) (no T x m x m stack), set-up one eigh of the pooled Gram and
+    :math:`D_{t,:} = \mathrm{diag}(U^	op G_t U)` once per fit; each application
+    costs two m x m x T products.  For tasks with few rows each (held as rows)
+    the sum over tasks is much closer to diagonal in U than any single G_t.
+    """
+    stats = fac.stats
+    xp = stats.xp
+    T, m = stats.n_tasks, stats.n_features
+    if fac.pooled_diagonals is None:
+        pooled = stats.pooled_gram()
+        _, U = linalg.eigh(xp, 0.5 * (pooled + xp.matrix_transpose(pooled)))
+        rows = []
+        for t in range(T):
+            if t in stats.task_gram:
+                rows.append(xp.sum((stats.task_gram[t] @ U) * U, axis=0))
+            elif t in stats.task_rows:
+                R, w = stats.task_rows[t]
+                RU = R @ U
+                rows.append(xp.sum((RU * RU) * w[:, None], axis=0))
+            else:
+                rows.append(xp.zeros((m,), dtype=U.dtype))
+        fac.pooled_diagonals = (U, xp.stack(rows, axis=0))
+    U, D = fac.pooled_diagonals
+    Ut = xp.matrix_transpose(U)
+    D_all = xp.matrix_transpose(Q * Q) @ D                                  # (T_dir, m)
+    floor = 1e-12 * max(float(xp.max(D)), 1e-300)
+    shifts = np.where(live, alpha / np.where(live, delta_h, 1.0), 0.0)
+    shifts = xp.asarray(np.maximum(shifts, floor), dtype=D.dtype)
+    inv = 1.0 / (D_all + shifts[:, None])                                   # (T_dir, m)
+    inv = inv * xp.asarray(live.astype(float), dtype=D.dtype)[:, None]
+    Qt = xp.matrix_transpose(Q)
+
+    def precond(R):
+        Y = Ut @ (R @ Q)                        # (m, T_dir): U-coefficients per direction
+        return U @ ((Y * xp.matrix_transpose(inv)) @ Qt)
+    return precond
+
+
 def _direction_blocks(fac, Q, delta_h, live, alpha):
     """The block preconditioner of :func:`_pcg_task_directions`, as W -> W."""
     stats = fac.stats
     xp = stats.xp
     T, m = stats.n_tasks, stats.n_features
+    if stats.task_rows or 16.0 * T * m * m > DENSE_BLOCKS_MAX_BYTES:
+        return _direction_diagonals(fac, Q, delta_h, live, alpha)
     if fac.gram_stack is None:
         check_memory(2.0 * 8 * T * m * m, xp,
                      what=f"The per-direction blocks ({T} tasks, m={m})",
