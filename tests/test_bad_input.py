@@ -87,10 +87,17 @@ def test_too_large_for_memory_fails_before_allocating():
     X = np.zeros((N, 1))
     y = np.zeros(N)
     task = np.arange(N) % 2
-    with pytest.raises(MemoryError, match=r"needs about \d+\.\d GiB.*solver='cg'"):
+    with pytest.raises(MemoryError, match=r"needs about \d+\.\d GiB.*"
+                                          r"approximation='nystroem'.*solver='cg'"):
         MultiTaskKernelRidge(solver="cholesky").fit(X, y, task=task)
-    with pytest.raises(MemoryError, match="Subsample"):
+    with pytest.raises(MemoryError, match="approximation='nystroem'"):
         MultiTaskKernelRidge().fit(X, np.zeros((N, 2)))
+    # ... and the fix it names works, in little memory.
+    rng = np.random.RandomState(0)
+    X = rng.randn(N, 1)
+    fitted = MultiTaskKernelRidge(approximation="nystroem", n_components=50,
+                                  random_state=0).fit(X, np.sin(X[:, 0]), task=task)
+    assert fitted.predict(X[:5], task=task[:5]).shape == (5,)
 
 
 def test_classifier_label_errors():

@@ -60,9 +60,9 @@ def choose_solver(solver, layout, complete, n_rows, xp):
             dense_bytes(n_rows, copies=3), xp,
             what=f"Shared-input fitting with n={n_rows} (kernel and eigenvectors, "
                  f"{n_rows} x {n_rows} float64)",
-            instead="Subsample the shared inputs, or fit with a low-rank kernel "
-                    "approximation (e.g. sklearn.kernel_approximation.Nystroem "
-                    "features with kernel='linear').",
+            instead="Set approximation='nystroem' (with n_components=1000, say): "
+                    "low-rank input features, exact task structure, memory "
+                    "independent of n.",
         )
         return solver
     needed = dense_bytes(n_rows, copies=DENSE_COPIES)
@@ -73,8 +73,10 @@ def choose_solver(solver, layout, complete, n_rows, xp):
             needed, xp,
             what=f"solver={solver!r} with N={n_rows} rows ({n_rows} x {n_rows} "
                  "float64 kernel and factor)",
-            instead="Use solver='cg' (matrix-free, memory O(N * n_tasks)) or "
-                    "solver='auto', which picks it.",
+            instead="Set approximation='nystroem' (low-rank input features, exact "
+                    "task structure, memory independent of N), or use solver='cg' "
+                    "(exact, matrix-free, memory O(N * n_tasks); solver='auto' "
+                    "picks it).",
         )
     return solver
 

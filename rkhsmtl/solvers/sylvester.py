@@ -58,7 +58,8 @@ def decompose_kernel(xp, K, sample_weight=None, overwrite=False):
     check_memory(
         dense_bytes(n, copies=3), xp,
         what=f"The eigendecomposition of the {n} x {n} kernel matrix",
-        instead="Subsample the rows, or use fewer shared inputs.",
+        instead="Set approximation='nystroem' on the estimator (low-rank input "
+                "features, exact task structure), or subsample the rows.",
     )
     d = None
     if sample_weight is not None:
