@@ -150,8 +150,9 @@ def test_pooled_equals_one_ridge_on_features():
                                atol=1e-10)
 
 
+@pytest.mark.parametrize("dense_blocks", [True, False], ids=["blocks", "diagonals"])
 @pytest.mark.parametrize("rank", [4, 2])
-def test_dense_kronecker_oracle_for_feature_system(rank):
+def test_dense_kronecker_oracle_for_feature_system(rank, dense_blocks, monkeypatch):
     """The (m T) x (m T) system, formed densely only here, gives the same W
     through every tasks-layout method (dense, PCG with per-task blocks, PCG
     with blocks over A's eigen-directions; a singular A keeps W in its range)."""
@@ -176,8 +177,10 @@ def test_dense_kronecker_oracle_for_feature_system(rank):
         rhs += sw[i] * y[i] * v
     big += alpha * np.kron(A, np.eye(m))
     V = np.linalg.lstsq(big, rhs, rcond=None)[0].reshape(T, m).T
-    acc = StatisticsAccumulator(np, m, T, "tasks")
+    acc = StatisticsAccumulator(np, m, T, "tasks", rows_limit=0)   # every task a Gram
     acc.add(Phi, y, codes=task, weights=sw)
+    monkeypatch.setattr(feature_ridge, "DENSE_BLOCKS_MAX_BYTES",
+                        10**12 if dense_blocks else 0)
     methods = {"direct": (10**9, 10.0), "pcg-tasks": (0, 1e12), "pcg-directions": (0, 0.5)}
     if rank < T:
         methods.pop("pcg-tasks")

@@ -71,6 +71,7 @@ class FeatureFactors:
     gram_stack: Any = None          # (T, m*m) every task's dense Gram, on first use
     direction_blocks: Any = None    # (preconditioner, iterations of its last solve)
     pooled_diagonals: Any = None    # (U, D): pooled eigenvectors, diag(U^T G_t U)
+    rotated: Any = None             # the statistics in the basis U
 
 
 def center(stats):
@@ -333,16 +334,45 @@ def _pcg_task_directions(fac, A, alpha, x0, tol, max_iter):
     if cached is None or cached[1] > STALE_ITERATIONS:
         cached = (_direction_blocks(fac, Q, delta_h, live, alpha), 0)
     precond = cached[0]
+    # The diagonal variant works in the pooled eigenbasis U: the statistics
+    # are rotated once (W~ = U^T W) so no iteration multiplies by U.
+    rotation = fac.pooled_diagonals[0] if _uses_diagonals(fac) else None
+    work = _rotated(fac) if rotation is not None else stats
 
     def matvec(W):
-        return stats.task_matmul(W) + alpha * (W @ A_pinv)
+        return work.task_matmul(W) + alpha * (W @ A_pinv)
 
     start = x0 if x0 is not None and x0.shape == stats.phi_y.shape else None
-    W, info = pcg(xp, matvec, project(stats.phi_y), precond=precond,
+    if start is not None and rotation is not None:
+        start = xp.matrix_transpose(rotation) @ start
+    W, info = pcg(xp, matvec, project(work.phi_y), precond=precond,
                   project=project if singular else None, x0=start, tol=tol,
                   max_iter=max_iter, what="feature-space PCG solver")
     fac.direction_blocks = (precond, info["n_iter"])
+    if rotation is not None:
+        W = rotation @ W
     return W, info
+
+
+def _uses_diagonals(fac):
+    stats = fac.stats
+    T, m = stats.n_tasks, stats.n_features
+    return bool(stats.task_rows) or 16.0 * T * m * m > DENSE_BLOCKS_MAX_BYTES
+
+
+def _rotated(fac):
+    """The statistics in the pooled eigenbasis U (rows R U, Grams U^T G U)."""
+    if fac.rotated is None:
+        stats = fac.stats
+        xp = stats.xp
+        U = fac.pooled_diagonals[0]
+        Ut = xp.matrix_transpose(U)
+        fac.rotated = FeatureStatistics(
+            xp, stats.layout, stats.n_features, stats.n_tasks, stats.count,
+            stats.phi_sum @ U, Ut @ stats.phi_y, stats.y_sum, stats.y_sq, None,
+            {t: Ut @ G @ U for t, G in stats.task_gram.items()},
+            {t: (R @ U, w) for t, (R, w) in stats.task_rows.items()})
+    return fac.rotated
 
 
 #: Dense per-direction blocks (two T x m x m arrays) only below this size, and
@@ -377,7 +407,6 @@ def _direction_diagonals(fac, Q, delta_h, live, alpha):
                 rows.append(xp.zeros((m,), dtype=U.dtype))
         fac.pooled_diagonals = (U, xp.stack(rows, axis=0))
     U, D = fac.pooled_diagonals
-    Ut = xp.matrix_transpose(U)
     D_all = xp.matrix_transpose(Q * Q) @ D                                  # (T_dir, m)
     floor = 1e-12 * max(float(xp.max(D)), 1e-300)
     shifts = np.where(live, alpha / np.where(live, delta_h, 1.0), 0.0)
@@ -387,8 +416,8 @@ def _direction_diagonals(fac, Q, delta_h, live, alpha):
     Qt = xp.matrix_transpose(Q)
 
     def precond(R):
-        Y = Ut @ (R @ Q)                        # (m, T_dir): U-coefficients per direction
-        return U @ ((Y * xp.matrix_transpose(inv)) @ Qt)
+        # R is already in the U basis (the solve runs on rotated statistics).
+        return ((R @ Q) * xp.matrix_transpose(inv)) @ Qt
     return precond
 
 
@@ -397,7 +426,7 @@ def _direction_blocks(fac, Q, delta_h, live, alpha):
     stats = fac.stats
     xp = stats.xp
     T, m = stats.n_tasks, stats.n_features
-    if stats.task_rows or 16.0 * T * m * m > DENSE_BLOCKS_MAX_BYTES:
+    if _uses_diagonals(fac):
         return _direction_diagonals(fac, Q, delta_h, live, alpha)
     if fac.gram_stack is None:
         check_memory(2.0 * 8 * T * m * m, xp,
