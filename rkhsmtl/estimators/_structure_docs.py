@@ -69,7 +69,7 @@ COMMON_ATTRIBUTES = """\
     n_features_in_ : int
     feature_map_ : NystroemFeatures or RandomFourierFeatures or None
         The fitted feature map (None for an exact fit).
-    coef_ : array of shape (n_components_, n_tasks) or None
+    coef_ : array of shape (n_components, n_tasks) or None
         Feature weights W of an approximate fit: ``f_t(x) = phi(x) @ W[:, t]``.
     n_components_ : int or None
         Feature dimension actually used (Nyström drops directions of a

@@ -71,10 +71,10 @@ class NystroemFeatures(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    landmarks_ : array of shape (n_landmarks_, n_features)
+    landmarks_ : array of shape (n_landmarks, n_features)
         The landmark rows Z (a copy, in the namespace and on the device of
         the X given to ``fit``).
-    landmark_indices_ : numpy.ndarray of shape (n_landmarks_,)
+    landmark_indices_ : numpy.ndarray of shape (n_landmarks,)
         Row indices of the landmarks in that X (greedy order for
         ``"greedy"``, increasing for ``"uniform"``).
     n_landmarks_ : int
@@ -83,10 +83,10 @@ class NystroemFeatures(TransformerMixin, BaseEstimator):
         Feature dimension r: eigenvalues of :math:`K_{ZZ}` kept.  Below
         ``n_landmarks_`` when the landmark kernel is rank deficient
         (recorded, not warned: the features are still exact on the span).
-    projection_ : array of shape (n_landmarks_, n_components_)
+    projection_ : array of shape (n_landmarks, n_components)
         :math:`U_r \Lambda_r^{-1/2}`, columns by decreasing eigenvalue, so
         that ``transform(X) = kernel_fn(X, landmarks_) @ projection_``.
-    eigenvalues_ : array of shape (n_components_,)
+    eigenvalues_ : array of shape (n_components,)
         The kept eigenvalues of :math:`K_{ZZ}`, decreasing.
     n_features_in_ : int
         Number of columns of X at fit.
@@ -234,7 +234,7 @@ class NystroemFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        K : array of shape (n_samples, n_landmarks_)
+        K : array of shape (n_samples, n_landmarks)
         """
         check_fitted(self, "projection_")
         owner = type(self).__name__
@@ -254,7 +254,7 @@ class NystroemFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Phi : array of shape (n_samples, n_components_)
+        Phi : array of shape (n_samples, n_components)
             ``kernel_fn(X, landmarks_) @ projection_``, in X's namespace.
         """
         check_fitted(self, "projection_")

@@ -173,7 +173,7 @@ class RandomFourierFeatures(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Phi : array of shape (n_samples, n_components_)
+        Phi : array of shape (n_samples, n_components)
             :math:`\sqrt{2/D} \cos(X W + b)`, in X's namespace.
         """
         check_fitted(self, "random_weights_")
