@@ -9,6 +9,8 @@ Parts (``--parts``):
   matrix is reported as the memory it would need.
 * ``steps``: after the pass, ``--steps`` alternating steps of MTRL
   (``TaskRelationLearning``) on the same statistics, against the pass time.
+* ``dask``: the same fit from Dask arrays, on the threaded scheduler and on a
+  2-worker ``LocalCluster`` (processes), against the in-process fit.
 * ``accuracy``: at a size where the exact fit runs here, the relative
   difference of the approximate predictions from the exact ones as m grows,
   with both fit times.
@@ -136,6 +138,39 @@ def main():
                   f"({steps_s / max(result.n_iter, 1):.3f} s per step; "
                   f"steps / pass = {steps_s / pass_s:.2f})")
         del X, y, task, Xb, yb, data, problem
+
+    if "dask" in parts:
+        import dask
+        import dask.array as da
+        from dask.distributed import Client, LocalCluster
+
+        X, y, task = synthetic(N, T, d)
+        make = lambda: MultiTaskKernelRidge(alpha=1e-3, gamma=gamma,  # noqa: E731
+                                            approximation="nystroem", n_components=m,
+                                            random_state=0)
+        start = time.perf_counter()
+        ref = make().fit(X, y, task=task)
+        in_process = time.perf_counter() - start
+        chunk = max(1, N // 16)
+        Xd, yd, td = (da.from_array(a, chunks=(chunk,) + a.shape[1:]) for a in (X, y, task))
+        start = time.perf_counter()
+        threaded = make().fit(Xd, yd, task=td)
+        threaded_s = time.perf_counter() - start
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as client, \
+                dask.config.set(scheduler=client):
+            Xp, yp, tp = client.persist([Xd, yd, td])     # data on the workers first
+            start = time.perf_counter()
+            clustered = make().fit(Xp, yp, task=tp)
+            cluster_s = time.perf_counter() - start
+        diff = np.max(np.abs(clustered.predict(X[:2000], task=task[:2000])
+                             - threaded.predict(X[:2000], task=task[:2000])))
+        print(f"\nDask, N={N:,}, T={T}, m={m}, {N // chunk} blocks: in-process fit "
+              f"{in_process:.1f} s; threaded scheduler {threaded_s:.1f} s "
+              f"({threaded_s / in_process:.2f}x); 2-worker LocalCluster {cluster_s:.1f} s "
+              f"({cluster_s / in_process:.2f}x); cluster vs threaded predictions differ by "
+              f"{diff:.1e}")
+        del ref
 
     if "accuracy" in parts:
         n = args.accuracy_rows
