@@ -368,9 +368,39 @@ def validate_fit_data(estimator, X, y, task=None, sample_weight=None, *,
                 "The 'sample_weight' values must be non-negative; got a minimum "
                 f"of {sw.min():.3g}."
             )
+        _check_task_weights(sw, targets, layout, codes, tasks)
         sample_weight = asarray_on(sw, xp, like=X)
     return MultiTaskData(xp, X, layout, targets, np.asarray(tasks), codes,
                          sample_weight, y_was_1d)
+
+
+def _check_task_weights(sw, targets, layout, codes, tasks):
+    """Refuse a task whose sample weights are all zero.
+
+    A zero weight means "this row is not there" (a fit with it equals the fit
+    without the row), so a task whose weights are all zero has no data, like
+    a task without rows: its intercept is undetermined.
+    """
+    if layout == "heterogeneous":
+        totals = np.bincount(codes, weights=sw, minlength=len(tasks))
+    else:
+        Y = to_numpy(targets)
+        observed = (~np.isnan(Y) if Y.dtype.kind == "f"
+                    else np.ones(Y.shape, dtype=bool))
+        totals = sw @ observed
+    empty = np.flatnonzero(totals <= 0)
+    if empty.size:
+        t = empty[0]
+        label = task_label(tasks[t])
+        where = ("its rows" if layout == "heterogeneous"
+                 else "its observed entries of y")
+        raise ValueError(
+            f"The 'sample_weight' values are all zero for task {label!r} "
+            f"({empty.size} task(s) in all): {where} weigh 0 in total. A zero "
+            "weight means the row is not there, so that task would have no data. "
+            "Drop the task's rows (or its column of y), or give some of them a "
+            "positive weight."
+        )
 
 
 def _check_target_columns(y, frame_columns):

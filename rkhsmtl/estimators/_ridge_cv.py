@@ -1,11 +1,12 @@
 """Multi-task kernel ridge with built-in selection of alpha (and omega)."""
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, check_cv
 
 from ..model_selection import TaskStratifiedKFold
 from ..solvers import dense_eigen, masked_cg, sylvester
 from ..solvers._hadamard import one_hot, task_rows
+from .._memory import check_memory, dense_bytes
 from .._scoring import r2_multitask
 from ._base import _MultiTaskKernelBase
 
@@ -32,10 +33,12 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
     omegas : array-like of float in [0, 1], default=None
         Candidate couplings when ``task_matrix="mean"`` (None: 0, 0.25, 0.5,
         0.75, 0.9, 1); ignored for other task matrices.
-    cv : int, cross-validation splitter or None, default=None
-        None: exact leave-one-out where available, else 5 folds.  For
+    cv : int, cross-validation splitter, iterable or None, default=None
+        None: exact leave-one-out where available, else 5 folds.  An int
+        gives that many (task-stratified) folds; an iterable yields
+        ``(train, test)`` index arrays, as in scikit-learn.  For
         heterogeneous tasks the splitter receives the task labels as
-        ``groups``.
+        ``groups``.  A zero-weight row is not scored.
     kernel, gamma, degree, coef0, kernel_params, task_matrix, task_graph, graph_epsilon, task_weighting, fit_intercept, solver, tol, max_iter, task_column, device
         As in :class:`MultiTaskKernelRidge`.
 
@@ -180,24 +183,47 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
         return scores
 
     def _splits(self, problem):
+        """(train, test) index pairs: from an int, a splitter or an iterable."""
         n = problem.n_rows
-        if problem.layout == "heterogeneous":
-            cv = 5 if self.cv is None else self.cv
-            if isinstance(cv, (int, np.integer)):
-                cv = TaskStratifiedKFold(int(cv), shuffle=True, random_state=0)
-            return list(cv.split(np.zeros((n, 1)), None, groups=problem.codes))
-        cv = self.cv if self.cv is not None else 5
+        cv = 5 if self.cv is None else self.cv
+        hetero = problem.layout == "heterogeneous"
         if isinstance(cv, (int, np.integer)):
-            cv = KFold(int(cv), shuffle=True, random_state=0)
-        return list(cv.split(np.zeros((n, 1))))
+            cv = (TaskStratifiedKFold if hetero else KFold)(
+                int(cv), shuffle=True, random_state=0)
+        else:
+            # An iterable of (train, test) pairs, as scikit-learn's CV
+            # estimators take it; a splitter passes through unchanged.
+            cv = check_cv(cv)
+        groups = problem.codes if hetero else None
+        return list(cv.split(np.zeros((n, 1)), None, groups=groups))
+
+    def _check_kfold_memory(self, problem, splits):
+        """The K-fold path holds the N x N kernel plus, per fold, the training
+        block, its factorization (a copy and the eigenvectors) and the
+        validation block."""
+        n = problem.n_rows
+        n_tr = max(len(train) for train, _ in splits)
+        n_va = max(len(val) for _, val in splits)
+        needed = dense_bytes(n) + dense_bytes(n_tr, copies=3) + dense_bytes(n_va, n_tr)
+        check_memory(
+            needed, problem.xp,
+            what=f"K-fold cross-validation with N={n} rows (the {n} x {n} kernel "
+                 f"and a {n_tr} x {n_tr} factorization per fold)",
+            instead="Set approximation='nystroem' (with n_components=1000, say) on "
+                    "MultiTaskKernelRidge and select alpha with GridSearchCV: "
+                    "low-rank input features, exact task structure, memory "
+                    "independent of N. Or pass fewer rows.",
+        )
 
     def _kfold_scores(self, problem, weights, matrices, alphas):
         """K-fold errors; one decomposition per (fold, task matrix)."""
         xp = problem.xp
+        splits = self._splits(problem)
+        self._check_kfold_memory(problem, splits)
         K = problem.kernel()
         errors = np.zeros(len(matrices) * len(alphas))
         total = 0.0
-        for train, val in self._splits(problem):
+        for train, val in splits:
             tr = train if isinstance(K, np.ndarray) else xp.asarray(train)
             va = val if isinstance(K, np.ndarray) else xp.asarray(val)
             K_tr = xp.take(xp.take(K, tr, axis=0), tr, axis=1)

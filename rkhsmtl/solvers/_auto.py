@@ -75,7 +75,8 @@ def choose_solver(solver, layout, complete, n_rows, xp):
                  "float64 kernel and factor)",
             instead="Set approximation='nystroem' (low-rank input features, exact "
                     "task structure, memory independent of N), or use solver='cg' "
-                    "(exact, matrix-free, memory O(N * n_tasks); solver='auto' "
+                    "(exact and matrix-free; its preconditioner holds one block "
+                    "per task, the sum of squared task sizes; solver='auto' "
                     "picks it).",
         )
     return solver

@@ -17,6 +17,20 @@ from .._backend import linalg
 from . import _hadamard
 
 
+def pin_absent_tasks(xp, S, E_s):
+    """Intercept system S with b_t = 0 for a task without weighted rows.
+
+    Such a task (a zero-weight task, or one that a cross-validation fold's
+    training rows miss) has a zero column in ``E_s`` and so a zero row and
+    column in S: its intercept is undetermined.  A one on its diagonal (its
+    right-hand side is zero too) pins it at 0 without touching the others.
+    """
+    absent = xp.sum(E_s * E_s, axis=0) == 0
+    if not bool(xp.any(absent)):
+        return S
+    return S + xp.eye(S.shape[0], dtype=S.dtype) * xp.astype(absent, S.dtype)[None, :]
+
+
 def factor(xp, K, A, codes, weights_sqrt, alpha, overwrite=False, offsets=None):
     """Build the scaled system in place and factor it (``offsets``: task-sorted rows)."""
     M = K if overwrite else xp.asarray(K, copy=True)
@@ -38,6 +52,6 @@ def solve(chol, xp, y, E, weights_sqrt, fit_intercept=True):
     E_s = d[:, None] * E
     Z = chol.solve(xp.concat([rhs[:, None], E_s], axis=1))
     z_y, Z_E = Z[:, 0], Z[:, 1:]
-    S = xp.matrix_transpose(E_s) @ Z_E
+    S = pin_absent_tasks(xp, xp.matrix_transpose(E_s) @ Z_E, E_s)
     b = xp.linalg.solve(S, xp.matrix_transpose(E_s) @ z_y)
     return d * (z_y - Z_E @ b), b

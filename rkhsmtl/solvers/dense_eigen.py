@@ -13,6 +13,7 @@ from typing import Any
 
 from .._backend import linalg
 from . import _hadamard
+from .cholesky import pin_absent_tasks
 
 
 @dataclass
@@ -46,7 +47,8 @@ def solve(fac, y, alpha, fit_intercept=True, y_rot=None):
     c_rot = y_rot * g
     b = None
     if fit_intercept:
-        S = xp.matrix_transpose(fac.U_E) @ (g[:, None] * fac.U_E)
+        S = pin_absent_tasks(
+            xp, xp.matrix_transpose(fac.U_E) @ (g[:, None] * fac.U_E), fac.U_E)
         b = xp.linalg.solve(S, xp.matrix_transpose(fac.U_E) @ c_rot)
         c_rot = c_rot - g * (fac.U_E @ b)
     return fac.d * (fac.Q @ c_rot), b

@@ -157,7 +157,8 @@ def loo_residuals(kfac, tfac, Y, alpha, fit_intercept=True, Y_rot=None):
     With :math:`R` the map from (scaled) targets to scaled coefficients, the
     hat matrix is :math:`I - \alpha R`, so the LOO residual of entry e is
     :math:`\tilde c_e / R_{ee}` (divided by the row weight's square root to
-    return to the original units).  ``diag(R)`` costs O(n^2 T + n T^2):
+    return to the original units; 0 for a zero-weight row, which is not
+    scored).  ``diag(R)`` costs O(n^2 T + n T^2):
     :math:`(U\circ U)\,G^{-1}(V\circ V)^\top` minus the intercept term
     :math:`(Q\circ Q)\,\mathrm{diag}(1/h)(V\circ V)^\top` with
     :math:`Q = U (u/G)`.
@@ -178,4 +179,10 @@ def loo_residuals(kfac, tfac, Y, alpha, fit_intercept=True, Y_rot=None):
         Q = kfac.U @ (u[:, None] * Ginv)
         diag_R = diag_R - ((Q * Q) / h[None, :]) @ xp.matrix_transpose(VV)
     resid = C_scaled / diag_R
-    return resid if kfac.d is None else resid / kfac.d[:, None]
+    if kfac.d is None:
+        return resid
+    # A zero-weight row is not there: it is not scored, and its residual
+    # would divide by zero; report 0 for it.
+    present = kfac.d > 0
+    d = xp.where(present, kfac.d, xp.ones_like(kfac.d))
+    return xp.where(present[:, None], resid / d[:, None], xp.zeros_like(resid))
