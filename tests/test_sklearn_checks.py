@@ -35,6 +35,11 @@ ESTIMATORS = [
     TaskRelationLearningClassifier(loss="logistic", **_FAST),
     ClusteredMultiTaskLearning(n_clusters=1, **_FAST),
     ClusteredMultiTaskLearningClassifier(n_clusters=1, **_FAST),
+    # The approximate path (landmarks = every row of these small data sets).
+    MultiTaskKernelRidge(approximation="nystroem", random_state=0),
+    MultiTaskKernelRidge(approximation="random_fourier", n_components=50,
+                         random_state=0),
+    TaskRelationLearning(approximation="nystroem", random_state=0, **_FAST),
 ]
 
 
