@@ -62,7 +62,7 @@ def validate_dask_fit_data(estimator, X, y, task=None, sample_weight=None):
     """
     import dask.array as da
 
-    from ..solvers._dask_statistics import task_codes_dask
+    from ..solvers._dask_statistics import _check_known, task_codes_dask
 
     if getattr(estimator, "approximation", None) is None:
         raise ValueError(
@@ -80,6 +80,8 @@ def validate_dask_fit_data(estimator, X, y, task=None, sample_weight=None):
     if not isinstance(X, da.Array) or X.ndim != 2:
         raise ValueError(f"X must be a 2-D Dask array or a Dask DataFrame; got "
                          f"{type(X).__name__}.")
+    # Landmarks are sampled by row index, which needs known chunk sizes.
+    _check_known(X, "X")
     if y is None:
         raise ValueError(f"{type(estimator).__name__} requires y to be passed, but y "
                          "is None.")
