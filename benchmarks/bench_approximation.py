@@ -79,6 +79,7 @@ def main():
     parser.add_argument("--parts", default="scale,steps,accuracy")
     parser.add_argument("--accuracy-rows", type=int, default=8000)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--blocks", type=int, default=4, help="Dask row blocks")
     args = parser.parse_args()
     parts = args.parts.split(",")
     cupy = None
@@ -151,7 +152,7 @@ def main():
         start = time.perf_counter()
         ref = make().fit(X, y, task=task)
         in_process = time.perf_counter() - start
-        chunk = max(1, N // 16)
+        chunk = max(1, N // args.blocks)
         Xd, yd, td = (da.from_array(a, chunks=(chunk,) + a.shape[1:]) for a in (X, y, task))
         start = time.perf_counter()
         threaded = make().fit(Xd, yd, task=td)

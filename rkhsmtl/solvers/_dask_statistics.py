@@ -166,7 +166,8 @@ def gather_statistics_dask(X, y, task_codes, feature_map, n_tasks, *,
     if packed is None:
         raise ValueError("X has no rows: the feature statistics need at least one "
                          "row.")
-    return _unpack(packed)
+    stats = _unpack(packed)
+    return stats if projection is None else stats.projected(projection)
 
 
 def task_codes_dask(task, tasks=None):
@@ -332,7 +333,9 @@ def _block_statistics(feature_map, layout, n_tasks, start, stop, index, X, y,
         codes = None
     raw, projection = raw_features(feature_map)
     width = feature_map.n_components_ if projection is None else projection.shape[0]
-    acc = StatisticsAccumulator(xp, width, n_tasks, layout, projection=projection)
+    # Raw (unprojected) statistics: the blocks merge on raw features and the
+    # client projects once, instead of every block projecting its own rows.
+    acc = StatisticsAccumulator(xp, width, n_tasks, layout)
     acc.add(raw(X), y, codes=codes, weights=weights)
     return _pack(acc.result())
 

@@ -111,6 +111,28 @@ class FeatureStatistics:
             {t: G * float(f[t]) for t, G in self.task_gram.items()},
             {t: (R, w * float(f[t])) for t, (R, w) in self.task_rows.items()})
 
+    def projected(self, P):
+        """Statistics of the features ``phi @ P`` (P of shape (n_features, m')).
+
+        Every statistic is linear or quadratic in the features, so statistics
+        gathered on raw features (Nyström's kernel features) and merged can be
+        projected once, at the end.
+        """
+        xp = self.xp
+        Pt = xp.matrix_transpose(P)
+        m = int(P.shape[1])
+        if self.layout == SHARED:
+            s = self.phi_sum[0, :] @ P
+            return FeatureStatistics(
+                xp, SHARED, m, self.n_tasks, self.count,
+                xp.broadcast_to(s[None, :], (self.n_tasks, m)), Pt @ self.phi_y,
+                self.y_sum, self.y_sq, gram=Pt @ self.gram @ P)
+        return FeatureStatistics(
+            xp, TASKS, m, self.n_tasks, self.count, self.phi_sum @ P, Pt @ self.phi_y,
+            self.y_sum, self.y_sq, None,
+            {t: Pt @ G @ P for t, G in self.task_gram.items()},
+            {t: (R @ P, w) for t, (R, w) in self.task_rows.items()})
+
     def merge(self, other):
         """Statistics of the union of two disjoint parts of the data."""
         if (other.layout, other.n_features, other.n_tasks) != \
