@@ -244,6 +244,18 @@ def _check_min_samples(counts, tasks, what="sample"):
 
 
 def _check_targets_shared(Y, xp, n_rows):
+    raw = np.asarray(Y) if isinstance(Y, (list, tuple, np.ndarray)) else None
+    if raw is not None and raw.dtype.kind in "USO":
+        try:
+            raw.astype(np.float64)
+        except (TypeError, ValueError):
+            example = next((v for v in raw.ravel() if isinstance(v, (str, bytes))), None)
+            raise ValueError(
+                "y must be numeric for a regressor; got non-numeric values"
+                + (f" such as {str(example)!r}" if example is not None else "")
+                + ". For class labels use a classifier (MultiTaskKernelClassifier or "
+                "a structure learner's Classifier twin); otherwise convert y to "
+                "numbers first.") from None
     if is_numpy(xp):
         Y = check_array(
             Y, dtype=np.float64, ensure_all_finite="allow-nan", ensure_2d=False,

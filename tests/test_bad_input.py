@@ -232,3 +232,26 @@ def test_missing_task_labels_refused_everywhere(bad):
         multitask_train_test_split(X, task=labels)
     with pytest.raises(ValueError, match="'groups' labels contain NaN or None"):
         list(TaskStratifiedKFold(2).split(X, groups=labels))
+
+
+def test_string_targets_for_a_regressor_say_so():
+    X, _, task = _data()
+    for y in (np.array(["a"] * len(task)), np.array([["a", "b"]] * len(task))):
+        with pytest.raises(ValueError, match="y must be numeric for a regressor.*'a'"
+                                             ".*classifier"):
+            if y.ndim == 1:
+                MultiTaskKernelRidge().fit(X, y, task=task)
+            else:
+                MultiTaskKernelRidge().fit(X, y)
+    # Numeric strings are numbers.
+    MultiTaskKernelRidge().fit(X, np.array(["1.5"] * len(task)), task=task)
+
+
+def test_more_clusters_than_tasks_is_clipped_with_a_warning():
+    from rkhsmtl import ClusteredMultiTaskLearning
+
+    X, y, task = _data()
+    n_tasks = len(np.unique(task))
+    with pytest.warns(UserWarning, match=f"n_clusters=9 is more than the {n_tasks}"):
+        model = ClusteredMultiTaskLearning(n_clusters=9, max_iter=5).fit(X, y, task=task)
+    assert len(np.unique(model.cluster_labels_)) <= n_tasks

@@ -35,6 +35,7 @@ ESTIMATORS = [
     TaskRelationLearningClassifier(loss="logistic", **_FAST),
     ClusteredMultiTaskLearning(n_clusters=1, **_FAST),
     ClusteredMultiTaskLearningClassifier(n_clusters=1, **_FAST),
+    ClusteredMultiTaskLearning(**_FAST),      # default n_clusters=2, clipped on 1 task
     # The approximate path (landmarks = every row of these small data sets).
     MultiTaskKernelRidge(approximation="nystroem", random_state=0),
     MultiTaskKernelRidge(approximation="random_fourier", n_components=50,
@@ -62,18 +63,13 @@ def _expected_failed_checks(estimator):
                 "single-output convention)."
             ),
         }
-        if isinstance(estimator, (ClusteredMultiTaskLearning,
-                                  ClusteredMultiTaskLearningClassifier)):
-            failed["check_methods_sample_order_invariance"] = (
-                "The check sets n_clusters=2 on its single-task data; more task "
-                "clusters than tasks is refused with a clear error."
-            )
         return failed
     return {}
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.filterwarnings("ignore:.*got a single task:UserWarning")
+@pytest.mark.filterwarnings("ignore:n_clusters=.*is more than:UserWarning")
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

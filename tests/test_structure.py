@@ -439,14 +439,21 @@ def test_deterministic_given_random_state():
     (TaskStructureLearning(structure_alpha=-1.0), "structure_alpha"),
     (TaskRelationLearning(lambda_2=0.0), "lambda_2"),
     (ClusteredMultiTaskLearning(rho_1=0.0), "rho_1"),
-    (TaskStructureLearning(penalty="cluster", n_clusters=5), "n_clusters.*at most"),
-    (ClusteredMultiTaskLearning(n_clusters=9), "n_clusters.*at most"),
     (TaskStructureLearning(penalty="low_rank"), "rank"),
 ])
 def test_bad_parameters_get_clear_errors(est, match):
     X, Y = _shared_data()
     with pytest.raises(ValueError, match=match):
         est.fit(X, Y)
+
+
+@pytest.mark.parametrize("est", [TaskStructureLearning(penalty="cluster", n_clusters=5),
+                                 ClusteredMultiTaskLearning(n_clusters=9)])
+def test_more_clusters_than_tasks_are_clipped_with_a_warning(est):
+    X, Y = _shared_data()
+    with pytest.warns(UserWarning, match="is more than the .* task"):
+        est.set_params(max_iter=5).fit(X, Y)
+    assert len(np.unique(est.cluster_labels_)) <= Y.shape[1]
 
 
 def test_a_single_task_is_refused():

@@ -1,4 +1,5 @@
 """Learned-structure estimators: one alternating engine, four task-matrix steps."""
+import warnings
 from numbers import Integral, Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -30,11 +31,14 @@ def _common_init(self, kwargs):
 
 
 def _check_clusters(n_clusters, n_tasks):
+    """Clusters actually used: at most one per task (clipped with a warning)."""
     if n_clusters > n_tasks:
-        raise ValueError(
-            f"The 'n_clusters' parameter must be at most the number of tasks "
-            f"({n_tasks}); got n_clusters={n_clusters}. Lower n_clusters."
-        )
+        warnings.warn(
+            f"n_clusters={n_clusters} is more than the {n_tasks} task(s); using "
+            f"{n_tasks} cluster(s) (every task its own). Lower 'n_clusters' to "
+            "silence this.", UserWarning, stacklevel=4)
+        return n_tasks
+    return n_clusters
 
 
 # --------------------------------------------------------------- structure
@@ -62,8 +66,8 @@ class _TaskStructure(_StructureLearningBase):
     def _make_step(self, n_tasks):
         p = self.penalty
         if p == "cluster":
-            _check_clusters(self.n_clusters, n_tasks)
-            return ClusterNormStep(self.n_clusters, self.cluster_ratio)
+            self._n_clusters = _check_clusters(self.n_clusters, n_tasks)
+            return ClusterNormStep(self._n_clusters, self.cluster_ratio)
         if p == "sparse":
             return SparseStep(self.alpha, self.structure_alpha, self.sparsity)
         if p == "low_rank":
@@ -77,7 +81,7 @@ class _TaskStructure(_StructureLearningBase):
 
     def _store_structure(self, step, state, A, to_fit_device):
         if self.penalty == "cluster":
-            self.cluster_labels_ = cluster_labels(A, self.n_clusters, self.random_state)
+            self.cluster_labels_ = cluster_labels(A, self._n_clusters, self.random_state)
 
 
 _TSL_DOC = r"""Multi-task kernel learning with a learned, penalized task matrix.
@@ -393,12 +397,12 @@ class _ConvexClusters(_StructureLearningBase):
         return 1.0
 
     def _make_step(self, n_tasks):
-        _check_clusters(self.n_clusters, n_tasks)
-        return ConvexClusterStep(self.rho_1, self.rho_2, self.n_clusters)
+        self._n_clusters = _check_clusters(self.n_clusters, n_tasks)
+        return ConvexClusterStep(self.rho_1, self.rho_2, self._n_clusters)
 
     def _store_structure(self, step, state, A, to_fit_device):
         self.cluster_matrix_ = to_fit_device(state)
-        self.cluster_labels_ = cluster_labels(A, self.n_clusters, self.random_state)
+        self.cluster_labels_ = cluster_labels(A, self._n_clusters, self.random_state)
 
 
 _CMTL_DOC = r"""Convex clustered multi-task learning (Zhou, Chen & Ye, NIPS 2011), kernelized.
