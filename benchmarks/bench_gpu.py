@@ -200,16 +200,17 @@ def part_structure(be, n, T, iterations=30):
     return [("trace structure (alternating)", f"n={n}, T={T}, {fitted.n_iter_} it.", t)]
 
 
-def part_neural(be, N, T, epochs=3):
+def part_neural(be, N, T, epochs=3, width=256, batch=256):
     X, y, task = hetero_data(N, T)
     device = "cuda" if be.name == "cupy" else "cpu"
-    model = HardSharingNetRegressor(hidden_layer_sizes=(256, 256), batch_size=256,
+    model = HardSharingNetRegressor(hidden_layer_sizes=(width, width), batch_size=batch,
                                     max_epochs=epochs, early_stopping=False,
                                     device=device, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         t, _ = be.time(lambda: model.fit(X, y, task=task), warmup=True)
-    return [("neural net, seconds per epoch (float32)", f"N={N}, T={T}", t / epochs)]
+    return [("neural net, seconds per epoch (float32)",
+             f"N={N}, T={T}, width {width}, batch {batch}", t / epochs)]
 
 
 def part_dm(be, N, T):
@@ -272,6 +273,11 @@ def main():
                              "device is seen); several invocations can split one "
                              "table across device-tool commands")
     parser.add_argument("--out", default=None, help="also write the table here")
+    parser.add_argument("--neural-rows", type=int, default=None,
+                        help="rows of the neural part (default: --hetero)")
+    parser.add_argument("--neural-width", type=int, default=256)
+    parser.add_argument("--neural-batch", type=int, default=256)
+    parser.add_argument("--neural-epochs", type=int, default=3)
     args = parser.parse_args()
     if args.quick:
         sizes, T, N, cpu_max = [600, 1200], 10, 1500, 10**9
@@ -322,7 +328,10 @@ def main():
         if "dm" in parts:
             record(part_dm(be, N_here, T), backend)
         if "neural" in parts:
-            record(part_neural(be, N_here, T), backend)
+            rows = N_here if args.neural_rows is None else args.neural_rows
+            record(part_neural(be, rows, T, epochs=args.neural_epochs,
+                               width=args.neural_width, batch=args.neural_batch),
+                   backend)
     if "check" in parts and "cupy" in backends:
         record(part_check(backends), "cupy")
 

@@ -68,6 +68,14 @@ if has bench-cpu-shared; then
         --out "$OUT/bench_numpy_shared20k.md" > "$OUT/bench_numpy_shared20k.log" 2>&1
     echo "exit $?" >> "$OUT/bench_numpy_shared20k.log"
 fi
+if has bench-neural; then
+    # The neural module at a size that fills the GPU, against the host CPU.
+    timeout 240 $PY benchmarks/bench_gpu.py --backends numpy,cupy --parts neural \
+        --hetero 200000 --neural-rows 200000 --neural-width 1024 --neural-batch 4096 \
+        --neural-epochs 1 --cpu-max-n 200000 --out "$OUT/bench_neural.md" \
+        > "$OUT/bench_neural.log" 2>&1
+    echo "exit $?" >> "$OUT/bench_neural.log"
+fi
 if has bench-cpu-rest; then
     timeout 300 $PY benchmarks/bench_gpu.py --backends numpy --sizes 5000,10000 \
         --parts floor,shared,path,structure,hetero,dm,neural --cpu-max-n 20000 \
