@@ -275,9 +275,6 @@ def test_random_fourier_approaches_exact_fit():
 
 def test_approximation_errors_are_clear():
     X, Y, _ = _shared(n=30)
-    with pytest.raises(ValueError, match="loss='logistic'.*approximation"):
-        MultiTaskKernelClassifier(loss="logistic", approximation="nystroem").fit(
-            X, (Y > 0).astype(int))
     with pytest.raises(ValueError, match="precomputed"):
         MultiTaskKernelRidge(kernel="precomputed", approximation="nystroem").fit(
             compute_kernel(X, X), Y)
@@ -321,3 +318,30 @@ def test_approximate_path_matches_numpy_on_every_namespace(xp_name, make, direct
     P = out.predict(to_xp(xp_name, X))
     host = P.get() if hasattr(P, "get") else np.from_dlpack(P)
     np.testing.assert_allclose(host, ref.predict(X), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("layout", ["heterogeneous", "shared", "missing"])
+@pytest.mark.parametrize("make", [
+    lambda: MultiTaskKernelClassifier(alpha=0.1, loss="logistic"),
+    lambda: TaskStructureLearningClassifier(alpha=0.1, loss="logistic", max_iter=8),
+], ids=["kernel", "trace"])
+def test_logistic_loss_all_landmarks_equal_exact(make, layout):
+    """Newton steps regather the statistics from the kept feature rows."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(48, 3)
+    if layout == "heterogeneous":
+        task = np.arange(48) % 3
+        y = (np.sin(X[:, 0]) + 0.3 * rng.randn(48) > 0).astype(int)
+        args, kw = (X, y), {"task": task}
+    else:
+        Y = (np.sin(X[:, :1]) + 0.5 * rng.randn(48, 3) > 0).astype(float)
+        if layout == "missing":
+            Y[rng.rand(48, 3) < 0.2] = np.nan
+        args, kw = (X, Y), {}
+    exact = _quiet_fit(make(), *args, **kw)
+    approx = _quiet_fit(make().set_params(approximation="nystroem", n_components=48),
+                        *args, **kw)
+    assert _rel(approx.decision_function(X), exact.decision_function(X)) < 1e-6
+    np.testing.assert_allclose(approx.predict_proba(X), exact.predict_proba(X),
+                               atol=1e-8)
+

@@ -160,10 +160,6 @@ CASES = [
     ("eigen-incomplete", lambda: R(solver="eigen").fit(X, _with_nan(Y)),
      "solver='eigen' needs a complete Y"),
     # approximation
-    ("logistic-approximation",
-     lambda: MultiTaskKernelClassifier(loss="logistic", approximation="nystroem").fit(
-         X, y01, task=t),
-     "cannot run on the one-pass statistics"),
     ("precomputed-approximation",
      lambda: R(kernel="precomputed", approximation="nystroem").fit(X @ X.T, y, task=t),
      "approximation needs the raw inputs X"),
@@ -273,3 +269,19 @@ def test_dask_X_with_unknown_chunks_says_so(dask_data):
     with pytest.raises(ValueError, match="unknown chunk sizes"):
         _approx().fit(X_unknown, da.from_array(yb, chunks=10),
                       task=da.from_array(tb, chunks=10))
+
+
+def test_logistic_on_dask_says_so():
+    da = pytest.importorskip("dask.array")
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 2)
+    y = (X[:, 0] > 0).astype(float)
+    t = np.arange(40) % 2
+    with pytest.raises(ValueError) as info:
+        MultiTaskKernelClassifier(loss="logistic", approximation="nystroem").fit(
+            da.from_array(X, chunks=(20, 2)), da.from_array(y, chunks=20),
+            task=da.from_array(t, chunks=20))
+    fragment = "which needs the feature rows in memory"
+    assert fragment in str(info.value)
+    assert fragment in " ".join(PAGE.read_text().split())
+

@@ -13,7 +13,8 @@ from numbers import Integral
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..features import APPROXIMATIONS, make_feature_map
-from ..solvers._feature_problem import FeatureProblem, gather_statistics
+from .._memory import check_memory
+from ..solvers._feature_problem import FeatureProblem, FeatureRowsProblem, gather_statistics
 from ._dask_input import DaskData, fit_map_on_sample, gather_dask_statistics
 
 APPROXIMATION_CONSTRAINTS = {
@@ -63,12 +64,12 @@ def make_feature_problem(estimator, data, *, seed=None):
     problem : FeatureProblem
     feature_map : fitted feature map
     """
-    if getattr(estimator, "loss", "squared") == "logistic":
+    logistic = getattr(estimator, "loss", "squared") == "logistic"
+    if logistic and isinstance(data, DaskData):
         raise ValueError(
-            "loss='logistic' reweights every row at each Newton step and cannot run "
-            "on the one-pass statistics of approximation="
-            f"{estimator.approximation!r}. Use loss='squared' with approximation, "
-            "or approximation=None.")
+            "loss='logistic' reweights every row at each Newton step, which needs "
+            "the feature rows in memory; with Dask inputs use loss='squared', or "
+            "pass in-memory arrays.")
     if estimator._precomputed:
         raise ValueError(
             "approximation needs the raw inputs X, but kernel='precomputed' gives "
@@ -83,6 +84,17 @@ def make_feature_problem(estimator, data, *, seed=None):
     if isinstance(data, DaskData):
         fit_map_on_sample(fmap, data.X, estimator.n_components, random_state)
         stats = gather_dask_statistics(data, fmap)
+    elif logistic:
+        # Newton steps change every row's weight: keep the feature rows.
+        fmap.fit(data.X)
+        check_memory(8.0 * data.X.shape[0] * fmap.n_components_ * 2, data.xp,
+                     what=f"loss='logistic' with approximation keeps the {data.X.shape[0]}"
+                          f" x {fmap.n_components_} feature rows, which",
+                     instead="Lower 'n_components', or use loss='squared' (one pass).")
+        problem = FeatureRowsProblem(data, fmap.transform(data.X), tol=1e-10,
+                                     max_iter=max(getattr(estimator, "max_iter", 1000),
+                                                  1000))
+        return problem, fmap
     else:
         fmap.fit(data.X)
         stats = gather_statistics(data, fmap)

@@ -68,8 +68,9 @@ class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
     newton_tol : float, default=1e-8
         Stop Newton when the relative decrease of the objective is below this.
     approximation, n_components, random_state
-        As in :class:`MultiTaskKernelRidge` (``loss="squared"`` only: Newton
-        steps reweight every row, which the one-pass statistics cannot).
+        As in :class:`MultiTaskKernelRidge`.  With ``loss="logistic"`` the
+        N x m feature rows are kept in memory, since every Newton step
+        reweights the rows (the squared loss needs one pass only).
     task_column, device
         As in :class:`MultiTaskKernelRidge`.
 
@@ -180,15 +181,17 @@ class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
         return self
 
     # ------------------------------------------------------------ logistic
-    def _training_scores(self, problem, solution):
+    def _training_scores(self, problem, solution, A=None):
         """f + b at the training rows, and the squared RKHS norm of f."""
         f, F, _ = problem.training_scores(solution)
+        if hasattr(problem, "function_norm2"):       # feature-space weights
+            return F, problem.function_norm2(solution, A)
         return F, float(problem.xp.sum(solution.coef * f))
 
     def _fit_logistic(self, problem, A, weights):
         solution, _, self.n_newton_iter_ = newton_logistic(
             problem, A, self.alpha, weights,
-            lambda sol: self._training_scores(problem, sol),
+            lambda sol: self._training_scores(problem, sol, A),
             fit_intercept=self.fit_intercept, max_iter=self.max_newton_iter,
             tol=self.newton_tol, history=self.objective_history_)
         return solution

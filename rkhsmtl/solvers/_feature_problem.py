@@ -204,3 +204,108 @@ class FeatureProblem:
 
     def release_kernel(self):
         """Nothing to release: there is no kernel matrix."""
+
+
+class FeatureRowsProblem:
+    """The feature-space problem with the feature rows kept in memory.
+
+    The one-pass statistics cannot follow weights and targets that change at
+    every solve (the Newton steps of ``loss="logistic"``); with the rows
+    ``Phi`` (N x m) in memory, each solve regathers the statistics with the
+    new weights and targets (one N x m x m product) and solves them as
+    :class:`FeatureProblem` does.  Same surface as
+    :class:`~rkhsmtl.solvers.SeparableProblem`: ``targets``,
+    ``loss_weights``, ``solve``, ``training_scores``.
+    """
+
+    solver = "features"
+    order = None
+
+    def __init__(self, data, Phi, *, tol=1e-10, max_iter=1000):
+        self.xp = data.xp
+        self.layout = data.layout
+        self.n_tasks = data.n_tasks
+        self.targets = data.targets
+        self.sample_weight = data.sample_weight
+        self.codes = None if data.layout == "shared" else np.asarray(data.task_codes)
+        self.Phi = Phi
+        self.tol, self.max_iter = tol, max_iter
+
+    def loss_weights(self, task_weighting="samples"):
+        """Per-row (heterogeneous) or per-entry (shared) loss weights."""
+        xp = self.xp
+        if self.layout == "heterogeneous":
+            n = self.Phi.shape[0]
+            w = (self.sample_weight if self.sample_weight is not None
+                 else xp.ones((n,), dtype=self.Phi.dtype))
+            if task_weighting == "uniform":
+                totals = np.bincount(self.codes, weights=np.asarray(_host(w)),
+                                     minlength=self.n_tasks)
+                scale = (totals.sum() / self.n_tasks) / np.where(totals > 0, totals, 1.0)
+                w = w * xp.asarray(scale[self.codes], dtype=w.dtype)
+            return w
+        Y = self.targets
+        w = xp.astype(~xp.isnan(Y), Y.dtype)
+        if self.sample_weight is not None:
+            w = w * self.sample_weight[:, None]
+        if task_weighting == "uniform":
+            per_task = xp.sum(w, axis=0)
+            w = w * ((xp.sum(per_task) / self.n_tasks) / per_task)[None, :]
+        return w
+
+    def _statistics(self, weights, targets):
+        xp = self.xp
+        acc = StatisticsAccumulator(xp, self.Phi.shape[1], self.n_tasks, TASKS)
+        if self.layout == "heterogeneous":
+            acc.add(self.Phi, targets, codes=self.codes, weights=weights)
+            return acc.result()
+        for t in range(self.n_tasks):
+            w = weights[:, t]
+            y = xp.where(w > 0, targets[:, t], xp.zeros_like(w))
+            acc.add(self.Phi, y, codes=np.full(self.Phi.shape[0], t), weights=w)
+        return acc.result()
+
+    def solve(self, A, alpha, *, weights=None, targets=None, fit_intercept=True,
+              x0=None, solver=None, consume_kernel=False):
+        """Regather the statistics for these weights and targets, then solve."""
+        weights = self.loss_weights() if weights is None else weights
+        targets = self.targets if targets is None else targets
+        fac = feature_ridge.decompose(self._statistics(weights, targets),
+                                      bool(fit_intercept))
+        W, b, info = feature_ridge.solve(fac, A, alpha, x0=x0, tol=self.tol,
+                                         max_iter=self.max_iter)
+        if b is None:
+            b = self.xp.zeros((self.n_tasks,), dtype=W.dtype)
+        info["solver"] = "features"
+        return Solution(W, b, W, info)
+
+    def training_scores(self, solution):
+        """(f, f + b, W): scores at the training rows; ``dual_coef^T W`` is the
+        Gram of the task functions (the engine's M)."""
+        xp = self.xp
+        F_all = self.Phi @ solution.dual_coef
+        if self.layout == "shared":
+            return F_all, F_all + solution.intercept[None, :], solution.dual_coef
+        idx = xp.asarray(self.codes) if not is_numpy(xp) else self.codes
+        E = xp.astype(idx[:, None] == xp.arange(self.n_tasks)[None, :], F_all.dtype)
+        f = xp.sum(F_all * E, axis=1)
+        return f, f + E @ solution.intercept, solution.dual_coef
+
+    def function_norm2(self, solution, A):
+        """:math:`\\mathrm{tr}(A^+ W^\\top W)`, the squared norm of the functions."""
+        xp = self.xp
+        M = _host(xp.matrix_transpose(solution.dual_coef) @ solution.dual_coef)
+        A = _host(A)
+        w, V = np.linalg.eigh(0.5 * (A + A.T))
+        keep = w > 1e-12 * max(w.max(), 1e-300)
+        Vk = V[:, keep]
+        return float(np.sum((Vk.T @ M @ Vk).diagonal() / w[keep]))
+
+    def release_kernel(self):
+        """Nothing to release."""
+
+
+def _host(a):
+    from .._backend import to_numpy
+
+    return np.asarray(to_numpy(a), dtype=float)
