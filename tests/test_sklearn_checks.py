@@ -41,6 +41,8 @@ ESTIMATORS = [
     MultiTaskKernelRidge(approximation="random_fourier", n_components=50,
                          random_state=0),
     TaskRelationLearning(approximation="nystroem", random_state=0, **_FAST),
+    MultiTaskKernelClassifier(loss="logistic", alpha=0.1, approximation="nystroem",
+                              random_state=0),
 ]
 
 
