@@ -17,6 +17,7 @@ started), the structure step is the closed form or small solver of a
 :math:`B^\top K B`.  Each block step can only lower J, so the history is
 non-increasing.
 """
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,7 +68,8 @@ def regularizer(A, M, alpha):
 
 
 def alternate(problem, step, *, alpha, weights, fit_intercept, epsilon, max_iter, tol,
-              state=None, x0=None, like=None, block_update=None, loss="squared"):
+              state=None, x0=None, like=None, block_update=None, loss="squared",
+              verbose=0):
     """Run the alternating minimization.
 
     Parameters
@@ -95,9 +97,14 @@ def alternate(problem, step, *, alpha, weights, fit_intercept, epsilon, max_iter
         Logistic (labels in {-1, +1}): damped Newton to convergence, started
         from the previous iteration's functions, so the step still cannot
         increase J.
+    verbose : int, default=0
+        When > 0, print one line for the first coefficient step (iteration
+        0) and one per structure step (iteration, objective, relative
+        decrease, elapsed seconds), then a final line.
     """
     xp = problem.xp
     T = problem.n_tasks
+    start_time = time.perf_counter()
     state = step.init_state(T) if state is None else state
     eps_I = epsilon * np.eye(T)
 
@@ -131,6 +138,9 @@ def alternate(problem, step, *, alpha, weights, fit_intercept, epsilon, max_iter
     sol = coefficient_step(A_np, None)
     J, M = objective(sol, A_np, state)
     history = [J]
+    if verbose > 0:
+        print(f"Iteration 0: objective = {J:.10e}, "
+              f"elapsed = {time.perf_counter() - start_time:.2f} s", flush=True)
     converged = False
     n_iter, decrease = 0, np.inf
     for n_iter in range(1, max_iter + 1):
@@ -144,9 +154,19 @@ def alternate(problem, step, *, alpha, weights, fit_intercept, epsilon, max_iter
         history.append(J_new)
         decrease = J - J_new
         J = J_new
+        relative = abs(decrease) / max(abs(J), 1e-300)
+        if verbose > 0:
+            print(f"Iteration {n_iter}: objective = {J:.10e}, relative decrease = "
+                  f"{relative:.3e}, elapsed = {time.perf_counter() - start_time:.2f} s",
+                  flush=True)
         if abs(decrease) <= tol * max(abs(J), 1e-300):
             converged = True
             break
+    if verbose > 0:
+        status = (f"converged after {n_iter} iteration(s)" if converged else
+                  f"stopped at max_iter={max_iter} without converging (tol={tol})")
+        print(f"Alternating minimization {status}: objective = {J:.10e}, "
+              f"elapsed = {time.perf_counter() - start_time:.2f} s", flush=True)
     if not converged and max_iter > 0:
         warnings.warn(
             f"The alternating minimization did not converge in max_iter={max_iter} "

@@ -1,4 +1,6 @@
 """Multi-task kernel ridge with built-in selection of alpha (and omega)."""
+import time
+
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.model_selection import KFold, check_cv
@@ -41,6 +43,10 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
         ``groups``.  A zero-weight row is not scored.
     kernel, gamma, degree, coef0, kernel_params, task_matrix, task_graph, graph_epsilon, task_weighting, fit_intercept, solver, tol, max_iter, task_column, device
         As in :class:`MultiTaskKernelRidge`.
+    verbose : int, default=0
+        When > 0, print one line per candidate task matrix (leave-one-out) or
+        per fold (K-fold) with the best score so far and the elapsed seconds,
+        then the selected values; silent at 0.
 
     Attributes
     ----------
@@ -72,13 +78,14 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
         "alphas": ["array-like"],
         "omegas": ["array-like", None],
         "cv": ["cv_object"],
+        "verbose": ["verbose"],
     }
 
     def __init__(self, alphas=tuple(np.logspace(-4, 2, 13)), *, omegas=None, cv=None,
                  kernel="rbf", gamma=None, degree=3, coef0=1.0, kernel_params=None,
                  task_matrix="mean", task_graph=None, graph_epsilon=1.0,
                  task_weighting="samples", fit_intercept=True, solver="auto",
-                 tol=1e-10, max_iter=1000, task_column=None, device=None):
+                 tol=1e-10, max_iter=1000, task_column=None, device=None, verbose=0):
         self.alphas = alphas
         self.omegas = omegas
         self.cv = cv
@@ -97,6 +104,7 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
         self.max_iter = max_iter
         self.task_column = task_column
         self.device = device
+        self.verbose = verbose
 
     def _candidates(self):
         alphas = np.asarray(self.alphas, dtype=float).ravel()
@@ -137,6 +145,7 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
         self : object
         """
         alphas, omegas = self._candidates()
+        self._start_time = time.perf_counter()
         # Python floats: a numpy scalar does not combine with arrays of other
         # namespaces (array_api_strict refuses it).
         alpha_list = [float(a) for a in alphas]
@@ -161,6 +170,9 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
                             "mean_test_score": np.asarray(scores)}
         self.alpha_, self.omega_ = float(grid_a[best]), grid_o[best]
         self.best_score_ = float(scores[best])
+        self._report(f"Selected alpha={self.alpha_:.6g}, omega={self.omega_}, "
+                     f"best score = {self.best_score_:.10e} ({self.cv_method_}); "
+                     "refitting on all data")
         A = matrices[best // len(alphas)]
         solution = problem.solve(A, self.alpha_, weights=weights,
                                  fit_intercept=self.fit_intercept, consume_kernel=True)
@@ -180,7 +192,21 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
                 r = sylvester.loo_residuals(kfac, tfac, problem.targets, alpha,
                                             self.fit_intercept, Y_rot=Y_rot)
                 scores.append(-float(xp.sum(weights * r * r)) / total)
+            self._report_best(f"Task matrix {len(scores) // len(alphas)}/{len(matrices)}",
+                              scores, alphas)
         return scores
+
+    def _report(self, message):
+        if self.verbose > 0:
+            elapsed = time.perf_counter() - self._start_time
+            print(f"{message}, elapsed = {elapsed:.2f} s", flush=True)
+
+    def _report_best(self, what, scores, alphas):
+        """One progress line: the best of the candidate ``scores`` so far."""
+        if self.verbose > 0:
+            best = int(np.nanargmax(scores)) if np.any(np.isfinite(scores)) else 0
+            self._report(f"{what}: best score so far = {scores[best]:.10e} "
+                         f"(alpha={alphas[best % len(alphas)]:.6g})")
 
     def _splits(self, problem):
         """(train, test) index pairs: from an int, a splitter or an iterable."""
@@ -223,7 +249,7 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
         K = problem.kernel()
         errors = np.zeros(len(matrices) * len(alphas))
         total = 0.0
-        for train, val in splits:
+        for fold, (train, val) in enumerate(splits, start=1):
             tr = train if isinstance(K, np.ndarray) else xp.asarray(train)
             va = val if isinstance(K, np.ndarray) else xp.asarray(val)
             K_tr = xp.take(xp.take(K, tr, axis=0), tr, axis=1)
@@ -237,6 +263,7 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
                 for a, F in enumerate(preds):
                     resid = xp.where(w_va > 0, y_va - F, xp.zeros_like(F))
                     errors[m * len(alphas) + a] += float(xp.sum(w_va * resid * resid))
+            self._report_best(f"Fold {fold}/{len(splits)}", list(-errors / total), alphas)
         return list(-errors / total)
 
     def _fold_predictions(self, problem, A, K_tr, K_va, tr, train, val, weights,

@@ -59,8 +59,9 @@ class _TaskStructure(_StructureLearningBase):
                  frobenius_ratio=0.5, sparsity=1.0, rank=None, n_clusters=2,
                  cluster_ratio=0.1, epsilon=1e-8, kernel="rbf", gamma=None, degree=3,
                  coef0=1.0, kernel_params=None, task_weighting="samples",
-                 fit_intercept=True, solver="auto", max_iter=100, tol=1e-6, approximation=None,
-                 n_components=1000, warm_start=False, random_state=None, task_column=None, device=None):
+                 fit_intercept=True, solver="auto", max_iter=100, tol=1e-6, verbose=0,
+                 approximation=None, n_components=1000, warm_start=False,
+                 random_state=None, task_column=None, device=None):
         _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
     def _make_step(self, n_tasks):
@@ -168,8 +169,9 @@ class TaskStructureLearningClassifier(_StructureClassifierMixin, _TaskStructure)
                  frobenius_ratio=0.5, sparsity=1.0, rank=None, n_clusters=2,
                  cluster_ratio=0.1, epsilon=1e-8, kernel="rbf", gamma=None, degree=3,
                  coef0=1.0, kernel_params=None, task_weighting="samples",
-                 fit_intercept=True, solver="auto", max_iter=100, tol=1e-6, approximation=None,
-                 n_components=1000, warm_start=False, random_state=None, task_column=None, device=None):
+                 fit_intercept=True, solver="auto", max_iter=100, tol=1e-6, verbose=0,
+                 approximation=None, n_components=1000, warm_start=False,
+                 random_state=None, task_column=None, device=None):
         _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
 
@@ -185,7 +187,8 @@ class _OutputKernel(_StructureLearningBase):
     def __init__(self, alpha=1.0, *, output_kernel_alpha=None, algorithm="alternating",
                  epsilon=1e-8, kernel="rbf", gamma=None, degree=3, coef0=1.0,
                  kernel_params=None, task_weighting="samples", fit_intercept=True,
-                 solver="auto", max_iter=100, tol=1e-6, approximation=None, n_components=1000, warm_start=False,
+                 solver="auto", max_iter=100, tol=1e-6, verbose=0,
+                 approximation=None, n_components=1000, warm_start=False,
                  random_state=None, task_column=None, device=None):
         _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
@@ -279,8 +282,9 @@ class OutputKernelLearningClassifier(_StructureClassifierMixin, _OutputKernel):
     def __init__(self, alpha=1.0, *, loss="squared", output_kernel_alpha=None,
                  algorithm="alternating", epsilon=1e-8, kernel="rbf", gamma=None,
                  degree=3, coef0=1.0, kernel_params=None, task_weighting="samples",
-                 fit_intercept=True, solver="auto", max_iter=100, tol=1e-6, approximation=None,
-                 n_components=1000, warm_start=False, random_state=None, task_column=None, device=None):
+                 fit_intercept=True, solver="auto", max_iter=100, tol=1e-6, verbose=0,
+                 approximation=None, n_components=1000, warm_start=False,
+                 random_state=None, task_column=None, device=None):
         _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
 
@@ -295,7 +299,8 @@ class _TaskRelation(_StructureLearningBase):
     def __init__(self, lambda_1=0.1, lambda_2=0.1, *, epsilon=1e-8, kernel="rbf",
                  gamma=None, degree=3, coef0=1.0, kernel_params=None,
                  task_weighting="samples", fit_intercept=True, solver="auto",
-                 max_iter=100, tol=1e-6, approximation=None, n_components=1000, warm_start=False, random_state=None,
+                 max_iter=100, tol=1e-6, verbose=0,
+                 approximation=None, n_components=1000, warm_start=False, random_state=None,
                  task_column=None, device=None):
         _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
@@ -372,7 +377,8 @@ class TaskRelationLearningClassifier(_StructureClassifierMixin, _TaskRelation):
     def __init__(self, lambda_1=0.1, lambda_2=0.1, *, loss="squared", epsilon=1e-8,
                  kernel="rbf", gamma=None, degree=3, coef0=1.0, kernel_params=None,
                  task_weighting="samples", fit_intercept=True, solver="auto",
-                 max_iter=100, tol=1e-6, approximation=None, n_components=1000, warm_start=False, random_state=None,
+                 max_iter=100, tol=1e-6, verbose=0,
+                 approximation=None, n_components=1000, warm_start=False, random_state=None,
                  task_column=None, device=None):
         _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
@@ -389,7 +395,8 @@ class _ConvexClusters(_StructureLearningBase):
     def __init__(self, rho_1=1.0, rho_2=0.1, *, n_clusters=2, epsilon=1e-8,
                  kernel="rbf", gamma=None, degree=3, coef0=1.0, kernel_params=None,
                  task_weighting="samples", fit_intercept=True, solver="auto",
-                 max_iter=100, tol=1e-6, approximation=None, n_components=1000, warm_start=False, random_state=None,
+                 max_iter=100, tol=1e-6, verbose=0,
+                 approximation=None, n_components=1000, warm_start=False, random_state=None,
                  task_column=None, device=None):
         _common_init(self, {k: v for k, v in locals().items() if k != "self"})
 
@@ -467,6 +474,7 @@ class ClusteredMultiTaskLearningClassifier(_StructureClassifierMixin, _ConvexClu
     def __init__(self, rho_1=1.0, rho_2=0.1, *, loss="squared", n_clusters=2,
                  epsilon=1e-8, kernel="rbf", gamma=None, degree=3, coef0=1.0,
                  kernel_params=None, task_weighting="samples", fit_intercept=True,
-                 solver="auto", max_iter=100, tol=1e-6, approximation=None, n_components=1000, warm_start=False,
+                 solver="auto", max_iter=100, tol=1e-6, verbose=0,
+                 approximation=None, n_components=1000, warm_start=False,
                  random_state=None, task_column=None, device=None):
         _common_init(self, {k: v for k, v in locals().items() if k != "self"})

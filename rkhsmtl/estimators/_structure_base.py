@@ -35,6 +35,7 @@ def _base_constraints():
         "random_state": ["random_state"],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
     })
     return c
 
@@ -110,7 +111,7 @@ class _StructureLearningBase(_MultiTaskKernelBase):
             fit_intercept=self.fit_intercept, epsilon=self.epsilon,
             max_iter=self.max_iter, tol=self.tol, state=state, like=data.X,
             block_update=self._block_update(problem, weights),
-            loss=getattr(self, "loss", "squared"))
+            loss=getattr(self, "loss", "squared"), verbose=int(self.verbose))
         problem.release_kernel()
         A = asarray_on(result.task_matrix, data.xp, like=data.X)
         self._store_solution(data, problem, A, result.solution)

@@ -28,12 +28,15 @@ COMMON_PARAMETERS = """\
         Maximum number of structure steps.
     tol : float, default=1e-6
         Stop when the relative decrease of the objective falls below ``tol``.
+    verbose : int, default=0
+        Print one line per structure step (iteration, objective, relative
+        decrease, elapsed seconds) and a final line when > 0; silent at 0.
     approximation : {"nystroem", "random_fourier"}, default=None
         As in :class:`~rkhsmtl.MultiTaskKernelRidge`: low-rank input features,
         exact task matrix.  After the one pass over the data every
         alternating step touches only m x m, m x T and T x T quantities, so
-        its cost does not grow with the number of rows (``loss="squared"``
-        only).
+        its cost does not grow with the number of rows (``loss="logistic"``
+        keeps the N x m feature rows instead, for its Newton steps).
     n_components : int, default=1000
         Number of Nyström landmarks or random Fourier features.
     warm_start : bool, default=False

@@ -34,6 +34,7 @@ increases and the gap still decides when to stop.  On School (collinear
 one-hot blocks with a constant column) the Newton step cuts the epochs to a
 1e-6 gap from about 2,400 to under 200.  numpy only.
 """
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,10 @@ class BCDResult:
     n_iter: int
     converged: bool
     gap: float
+
+
+def _report(message, start_time):
+    print(f"{message}, elapsed = {time.perf_counter() - start_time:.2f} s", flush=True)
 
 
 def group_step(z, L, lam, tol=1e-15, max_newton=100, guess=None):
@@ -319,7 +324,7 @@ def _solve_subproblem(sub, W, target_gap, max_epochs, anderson, history, min_epo
 
 
 def bcd(stats, penalty, lambda2, W0, *, max_iter=1000, tol=1e-6, working_set=True,
-        anderson=5, ws_start=10):
+        anderson=5, ws_start=10, verbose=0):
     """Minimize ``L(W) + lambda2 ||W||^2 + penalty(W)`` to a relative gap ``tol``.
 
     Parameters
@@ -339,11 +344,16 @@ def bcd(stats, penalty, lambda2, W0, *, max_iter=1000, tol=1e-6, working_set=Tru
         Extrapolate every ``anderson`` epochs (0 disables it).
     ws_start : int
         First working-set size.
+    verbose : int, default=0
+        When > 0, print the objective, the duality gap, the working-set size
+        and the elapsed seconds at every global gap check (once per
+        working-set round), then a final line.
 
     Returns
     -------
     BCDResult
     """
+    start_time = time.perf_counter()
     d, T = stats.n_features, stats.n_tasks
     W = np.array(W0, dtype=np.float64, copy=True)
     all_rows = np.arange(d)
@@ -357,6 +367,9 @@ def bcd(stats, penalty, lambda2, W0, *, max_iter=1000, tol=1e-6, working_set=Tru
         GW = full.matvec(W)
         F, gap = full.objective_and_gap(W, GW)
         history.append(F)
+        if verbose > 0:
+            _report(f"Epoch {epochs}: objective = {F:.10e}, duality gap = {gap:.3e}",
+                    start_time)
         # At least one epoch, so that n_iter_ >= 1 even from an optimal start.
         if gap <= tol * abs(F) and epochs > 0:
             converged = True
@@ -392,4 +405,9 @@ def bcd(stats, penalty, lambda2, W0, *, max_iter=1000, tol=1e-6, working_set=Tru
     # gradient, then from scratch) differ in the last bits, which the
     # record must not show as an increase.
     history = np.minimum.accumulate(np.asarray(history))
+    if verbose > 0:
+        status = (f"converged after {epochs} epoch(s)" if converged else
+                  f"stopped at max_iter={max_iter} epochs without converging")
+        _report(f"Coordinate descent {status}: objective = {history[-1]:.10e}, "
+                f"duality gap = {gap:.3e}", start_time)
     return BCDResult(W, history, epochs, converged, gap)

@@ -4,6 +4,7 @@ Every fold fits a warm-started path over the ``lambda1`` grid (one path per
 ``lambda2`` value) and scores it on its held-out rows; folds run in parallel
 with joblib; the best pair is refitted on all rows.
 """
+import time
 import warnings
 from numbers import Integral, Real
 
@@ -88,6 +89,7 @@ class _CVMixin:
         self : object
         """
         self._validate_params()
+        start_time = time.perf_counter()
         datafit, data, targets = self._prepare(X, y, task, sample_weight)
         d, T = datafit.n_features, datafit.n_tasks
         if self.lambdas is None:
@@ -116,10 +118,22 @@ class _CVMixin:
         else:
             cv = KFold(n_splits=self.cv) if isinstance(self.cv, Integral) else check_cv(self.cv)
             splits = list(cv.split(np.zeros(n_rows)))
-        all_scores = Parallel(n_jobs=self.n_jobs)(
+        # A generator hands back each fold in order as it finishes, so that the
+        # progress lines come while the folds run.
+        folds = Parallel(n_jobs=self.n_jobs, return_as="generator")(
             delayed(_fold_scores)(self, data, np.asarray(targets), train, test,
                                   lambdas, lambda2s)
             for train, test in splits)
+        all_scores = []
+        for k, fold in enumerate(folds, start=1):
+            all_scores.append(fold)
+            if self.verbose > 0:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells
+                    so_far = np.nanmean(np.stack(all_scores), axis=0)
+                best = np.nanmax(so_far) if np.any(np.isfinite(so_far)) else np.nan
+                print(f"Fold {k}/{len(splits)}: best mean score so far = {best:.10e}, "
+                      f"elapsed = {time.perf_counter() - start_time:.2f} s", flush=True)
         all_scores = np.stack(all_scores)  # (n_folds, n_lambda2, n_lambda1)
         mean = np.nanmean(all_scores, axis=0)
         std = np.nanstd(all_scores, axis=0)
@@ -134,6 +148,10 @@ class _CVMixin:
         self.lambda1_ = float(lambdas[j])
         self.lambda2_ = float(lambda2s[i])
         self.best_score_ = float(mean[i, j])
+        if self.verbose > 0:
+            print(f"Selected lambda1={self.lambda1_:.6g}, lambda2={self.lambda2_:.6g}, "
+                  f"best score = {self.best_score_:.10e}; refitting on all data, "
+                  f"elapsed = {time.perf_counter() - start_time:.2f} s", flush=True)
         return self._fit_datafit(datafit, self.lambda1_, self.lambda2_)
 
 
@@ -164,6 +182,10 @@ _CV_ONLY = _parameter_entries("""
         ``KFold`` over rows (shared inputs).
     n_jobs : int, default=None
         Folds run in parallel with joblib.
+    verbose : int, default=0
+        When > 0, print one line per fold (the best mean score so far and the
+        elapsed seconds), the selected values, then the refit's solver
+        progress (see :class:`LinearMultiTaskRegressor`).
 """)
 _CV_ENTRIES = {**_parameter_entries(_PARAMS_DOC), **_CV_ONLY}
 # Signature order (numpydoc checks it); lambda1 and warm_start are not
@@ -171,7 +193,7 @@ _CV_ENTRIES = {**_parameter_entries(_PARAMS_DOC), **_CV_ONLY}
 _CV_PARAMS_DOC = "\n" + "\n".join(_CV_ENTRIES[name] for name in (
     "penalty", "lambdas", "n_lambdas", "eps", "lambda2", "lambda2s", "lambda3",
     "n_clusters", "graph", "fit_intercept", "task_weighting", "max_iter", "tol",
-    "stopping", "solver", "cv", "n_jobs", "task_column")) + "\n"
+    "stopping", "solver", "cv", "n_jobs", "task_column", "verbose")) + "\n"
 
 _CV_ATTRS_DOC = """
     lambda1_, lambda2_ : float
@@ -197,7 +219,7 @@ _cv_constraints = {
 
 def _cv_init(self, penalty, lambdas, n_lambdas, eps, lambda2, lambda2s, lambda3,
              n_clusters, graph, fit_intercept, task_weighting, max_iter, tol,
-             stopping, solver, cv, n_jobs, task_column):
+             stopping, solver, cv, n_jobs, task_column, verbose):
     self.penalty = penalty
     self.lambdas = lambdas
     self.n_lambdas = n_lambdas
@@ -216,6 +238,7 @@ def _cv_init(self, penalty, lambdas, n_lambdas, eps, lambda2, lambda2s, lambda3,
     self.cv = cv
     self.n_jobs = n_jobs
     self.task_column = task_column
+    self.verbose = verbose
 
 
 class LinearMultiTaskRegressorCV(_CVMixin, LinearMultiTaskRegressor):
@@ -246,7 +269,7 @@ class LinearMultiTaskRegressorCV(_CVMixin, LinearMultiTaskRegressor):
                  lambda2=0.0, lambda2s=None, lambda3=None, n_clusters=2, graph=None,
                  fit_intercept=True, task_weighting="samples", max_iter=1000,
                  tol=1e-6, stopping="auto", solver="auto", cv=5, n_jobs=None,
-                 task_column=None):
+                 task_column=None, verbose=0):
         _cv_init(**{k: v for k, v in locals().items() if k != "__class__"})
 
 
@@ -277,5 +300,5 @@ class LinearMultiTaskClassifierCV(_CVMixin, LinearMultiTaskClassifier):
                  lambda2=0.0, lambda2s=None, lambda3=None, n_clusters=2, graph=None,
                  fit_intercept=True, task_weighting="samples", max_iter=1000,
                  tol=1e-6, stopping="auto", solver="auto", cv=5, n_jobs=None,
-                 task_column=None):
+                 task_column=None, verbose=0):
         _cv_init(**{k: v for k, v in locals().items() if k != "__class__"})

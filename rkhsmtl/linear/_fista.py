@@ -18,6 +18,7 @@ Stopping follows MALSAR's ``opts.tFlag``:
 The engine is generic: it works on one flat float64 numpy vector and knows
 nothing about tasks or penalties.
 """
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,10 @@ class FistaResult:
     n_iter: int
     converged: bool
     lipschitz: float
+
+
+def _report(message, start_time):
+    print(f"{message}, elapsed = {time.perf_counter() - start_time:.2f} s", flush=True)
 
 
 def estimate_lipschitz(smooth_grad, x0, n_power=8, random_state=0):
@@ -67,7 +72,7 @@ def estimate_lipschitz(smooth_grad, x0, n_power=8, random_state=0):
 
 def fista(smooth, prox, nonsmooth_value, x0, *, max_iter=1000, tol=1e-6,
           stopping="relative_objective", lipschitz=None, callback=None, gap=None,
-          gap_every=10):
+          gap_every=10, verbose=0):
     """Minimize ``f(x) + g(x)`` with ``f`` smooth and ``g`` prox-friendly.
 
     Parameters
@@ -92,6 +97,10 @@ def fista(smooth, prox, nonsmooth_value, x0, *, max_iter=1000, tol=1e-6,
         ``gap(x)`` returns a duality gap at ``x``; needed by ``"dual_gap"``.
     gap_every : int, default=10
         Iterations between two gap evaluations.
+    verbose : int, default=0
+        When > 0, print the objective, its relative change and the elapsed
+        seconds at the start and every ``max(1, max_iter // 20)`` iterations,
+        then a final line.
 
     Returns
     -------
@@ -110,6 +119,7 @@ def fista(smooth, prox, nonsmooth_value, x0, *, max_iter=1000, tol=1e-6,
     >>> res.x.round(3).tolist(), res.converged
     ([2.0, 2.0], True)
     """
+    start_time = time.perf_counter()
     x = np.array(x0, dtype=np.float64, copy=True)
     fx, gx = smooth(x, True)
     if not np.isfinite(fx):
@@ -125,6 +135,9 @@ def fista(smooth, prox, nonsmooth_value, x0, *, max_iter=1000, tol=1e-6,
         raise ValueError(f"The Lipschitz constant of the loss gradient is not finite "
                          f"(got {L}): {_SCALE_FIX}.")
     history = [F]
+    every = max(1, max_iter // 20)
+    if verbose > 0:
+        _report(f"Iteration 0: objective = {F:.10e}", start_time)
     y, fy, gy = x, fx, gx
     t = 1.0
     converged = False
@@ -160,6 +173,9 @@ def fista(smooth, prox, nonsmooth_value, x0, *, max_iter=1000, tol=1e-6,
             # Only reachable when y is x and rounding made F_new > F by a hair.
             x_prev = x
         history.append(F)
+        if verbose > 0 and k % every == 0:
+            _report(f"Iteration {k}: objective = {F:.10e}, relative change = "
+                    f"{abs(F_old - F) / max(abs(F_old), 1e-300):.3e}", start_time)
         if callback is not None and callback(k, F):
             converged = True
             break
@@ -186,4 +202,8 @@ def fista(smooth, prox, nonsmooth_value, x0, *, max_iter=1000, tol=1e-6,
             t, y, fy, gy = 1.0, x, fx, smooth(x, True)[1]
     if stopping == "max_iter" and k >= max_iter:
         converged = True
+    if verbose > 0:
+        status = (f"converged after {k} iteration(s)" if converged else
+                  f"stopped at max_iter={max_iter} without meeting the stopping rule")
+        _report(f"FISTA {status}: objective = {F:.10e}", start_time)
     return FistaResult(x, np.asarray(history), k, converged, L)

@@ -76,10 +76,10 @@ def choose_solver(solver, datafit, penalty, stopping):
     return solver
 
 
-def _fit_bcd(datafit, penalty, lambda2, fit_intercept, V0, max_iter, tol):
+def _fit_bcd(datafit, penalty, lambda2, fit_intercept, V0, max_iter, tol, verbose=0):
     stats = datafit.quadratic_stats()
     problem = datafit.profiled_stats(fit_intercept)
-    res = bcd(problem, penalty, lambda2, V0, max_iter=max_iter, tol=tol)
+    res = bcd(problem, penalty, lambda2, V0, max_iter=max_iter, tol=tol, verbose=verbose)
     T = datafit.n_tasks
     b = stats.intercepts(res.W) if fit_intercept else np.zeros(T)
     return PenalizedFit(res.W.copy(), b, res.W, res.objective_history, res.n_iter,
@@ -99,7 +99,7 @@ def final_gap(datafit, penalty, V, b, lambda2, fit_intercept):
 def fit_penalized(datafit, penalty, *, lambda2=0.0, fit_intercept=True,
                   variable0=None, intercept0=None, max_iter=1000, tol=1e-6,
                   stopping="relative_objective", lipschitz=None, callback=None,
-                  solver="fista"):
+                  solver="fista", verbose=0):
     r"""Minimize ``L(W, b) + lambda2 ||W||_F^2 + penalty`` (FISTA or BCD).
 
     Parameters
@@ -118,6 +118,9 @@ def fit_penalized(datafit, penalty, *, lambda2=0.0, fit_intercept=True,
         counts epochs in ``max_iter`` and stops on the gap.
     solver : {"fista", "bcd", "auto"}, default="fista"
         :func:`choose_solver`.
+    verbose : int, default=0
+        Progress lines of the solver (see :func:`~._fista.fista` and
+        :func:`~._bcd.bcd`).
 
     Returns
     -------
@@ -132,7 +135,8 @@ def fit_penalized(datafit, penalty, *, lambda2=0.0, fit_intercept=True,
     stopping = resolve_stopping(stopping, penalty, datafit.loss, lambda2)
     solver = choose_solver(solver, datafit, penalty, stopping)
     if solver == "bcd" and callback is None:
-        return _fit_bcd(datafit, penalty, lambda2, fit_intercept, V0, max_iter, tol)
+        return _fit_bcd(datafit, penalty, lambda2, fit_intercept, V0, max_iter, tol,
+                        verbose)
     shape = V0.shape
     size = V0.size
     if not fit_intercept:
@@ -178,7 +182,8 @@ def fit_penalized(datafit, penalty, *, lambda2=0.0, fit_intercept=True,
 
     x0 = np.concatenate([V0.ravel(), b0]) if fit_intercept else V0.ravel().copy()
     res = fista(smooth, prox, g_value, x0, max_iter=max_iter, tol=tol,
-                stopping=stopping, lipschitz=lipschitz, callback=callback, gap=gap)
+                stopping=stopping, lipschitz=lipschitz, callback=callback, gap=gap,
+                verbose=verbose)
     V, b = unpack(res.x)
     b = np.array(b, dtype=np.float64)
     return PenalizedFit(penalty.coef(V).copy(), b, V.copy(), res.objective_history,
