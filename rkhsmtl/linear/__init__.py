@@ -8,7 +8,7 @@ from ._cv import LinearMultiTaskClassifierCV, LinearMultiTaskRegressorCV
 from ._estimators import LinearMultiTaskClassifier, LinearMultiTaskRegressor
 from ._fista import fista
 from ._losses import MultiTaskDatafit
-from ._path import regularization_path
+from ._regularization_path import regularization_path
 from ._plotting import plot_cv_curve, plot_objective
 from ._simulate import make_linear_multitask
 from .penalties import chain_graph
