@@ -13,7 +13,7 @@ from .._backend import is_numpy
 from .._memory import check_memory
 from . import feature_ridge
 from ._problem import Solution
-from .feature_statistics import SHARED, TASKS, StatisticsAccumulator
+from .feature_statistics import SHARED, TASKS, StatisticsAccumulator, _host
 
 #: Bytes of features computed at once in the pass over in-memory data.
 CHUNK_BYTES = 64 * 1024**2
@@ -183,13 +183,7 @@ class FeatureProblem:
                 "loss='logistic'). Use loss='squared' with approximation, or "
                 "approximation=None.")
         self._fit_intercept = bool(fit_intercept)
-        fac = self.factors(self._fit_intercept)
-        W, b, info = feature_ridge.solve(fac, A, alpha, x0=x0, tol=self.tol,
-                                         max_iter=self.max_iter)
-        if b is None:
-            b = self.xp.zeros((self.n_tasks,), dtype=W.dtype)
-        info["solver"] = "features"
-        return Solution(W, b, W, info)
+        return _solution(self.factors(self._fit_intercept), A, alpha, x0, self)
 
     def loss_and_gram(self, solution):
         """Training loss (at the optimal intercepts of the last solve's
@@ -272,12 +266,7 @@ class FeatureRowsProblem:
         targets = self.targets if targets is None else targets
         fac = feature_ridge.decompose(self._statistics(weights, targets),
                                       bool(fit_intercept))
-        W, b, info = feature_ridge.solve(fac, A, alpha, x0=x0, tol=self.tol,
-                                         max_iter=self.max_iter)
-        if b is None:
-            b = self.xp.zeros((self.n_tasks,), dtype=W.dtype)
-        info["solver"] = "features"
-        return Solution(W, b, W, info)
+        return _solution(fac, A, alpha, x0, self)
 
     def training_scores(self, solution):
         """(f, f + b, W): scores at the training rows; ``dual_coef^T W`` is the
@@ -305,7 +294,11 @@ class FeatureRowsProblem:
         """Nothing to release."""
 
 
-def _host(a):
-    from .._backend import to_numpy
-
-    return np.asarray(to_numpy(a), dtype=float)
+def _solution(fac, A, alpha, x0, problem):
+    """One feature-space solve as a :class:`Solution` (W in ``dual_coef``)."""
+    W, b, info = feature_ridge.solve(fac, A, alpha, x0=x0, tol=problem.tol,
+                                     max_iter=problem.max_iter)
+    if b is None:
+        b = problem.xp.zeros((problem.n_tasks,), dtype=W.dtype)
+    info["solver"] = "features"
+    return Solution(W, b, W, info)
