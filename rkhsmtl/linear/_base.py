@@ -134,6 +134,28 @@ def _numpy(a):
     return None if a is None else np.asarray(to_numpy(a))
 
 
+def _check_grid(name, values):
+    """A finite, non-empty 1-D grid of floats (NaN or inf would be searched
+    silently and give a NaN or meaningless selection)."""
+    try:
+        grid = np.asarray(values, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"The {name!r} parameter must be an array of numbers; got "
+            f"{values!r}.") from None
+    if grid.size == 0:
+        raise ValueError(
+            f"The {name!r} parameter must hold at least one value; got an empty "
+            f"grid. Pass a non-empty list of values, or None for the default.")
+    bad = ~np.isfinite(grid)
+    if np.any(bad):
+        raise ValueError(
+            f"The {name!r} parameter must hold finite values; got "
+            f"{float(grid[bad][0])!r} among {grid.tolist()[:10]}. Remove the NaN/inf "
+            f"entries and pass finite values.")
+    return grid
+
+
 class _LinearMultiTaskBase(BaseEstimator):
     _loss = "squared"
 

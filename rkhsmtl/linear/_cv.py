@@ -15,7 +15,8 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv
 from sklearn.utils._param_validation import Interval
 
-from ._base import _ATTRS_DOC, _PARAMS_DOC, _LinearMultiTaskBase, _numpy
+from ._base import (_ATTRS_DOC, _PARAMS_DOC, _LinearMultiTaskBase, _check_grid,
+                    _numpy)
 from ._estimators import LinearMultiTaskClassifier, LinearMultiTaskRegressor
 from ._losses import MultiTaskDatafit
 from ._path import lambda_grid, lambda_max, path_on_datafit
@@ -37,8 +38,10 @@ def _held_out_score(loss, coef, intercept, X, targets, codes, sw):
         F = np.einsum("ij,ji->i", X, coef[:, codes]) + intercept[codes]
     if loss == "logistic":
         correct = (np.where(F > 0, 1.0, -1.0) == targets).astype(float)
-        w = None if sw is None else (sw if correct.ndim == 1 else sw[:, None] * np.ones_like(correct))
-        return float(np.average(correct, weights=w))
+        w = np.ones(correct.shape) if sw is None else (
+            sw if correct.ndim == 1 else sw[:, None] * np.ones_like(correct))
+        w = np.where(np.isnan(targets), 0.0, w)  # NaN: a missing label
+        return float(np.average(correct, weights=w)) if np.any(w > 0) else np.nan
     if F.ndim == 1:
         return float(r2_score(targets, F, sample_weight=sw))
     scores = []
@@ -49,6 +52,65 @@ def _held_out_score(loss, coef, intercept, X, targets, codes, sw):
         scores.append(r2_score(targets[ok, t], F[ok, t],
                                sample_weight=None if sw is None else sw[ok]))
     return float(np.mean(scores)) if scores else np.nan
+
+
+def _observed_mask(data, targets):
+    """(n_rows, n_tasks) boolean: row i is a training observation of task t."""
+    n_rows = _numpy(data.X).shape[0]
+    sw = None if data.sample_weight is None else _numpy(data.sample_weight)
+    if data.task_codes is None:
+        Y = np.asarray(targets, dtype=np.float64)
+        mask = ~np.isnan(Y)
+    else:
+        mask = np.zeros((n_rows, data.n_tasks), dtype=bool)
+        mask[np.arange(n_rows), data.task_codes] = True
+    if sw is not None:
+        mask &= (sw > 0)[:, None]
+    return mask
+
+
+def _shared_task_folds(mask, n_splits):
+    """K-fold split of shared-layout rows that spreads each task's observed
+    rows over the folds, rarest task first, so that a task observed on 2 or
+    more rows stays in every training fold wherever the rows allow it."""
+    n_rows = mask.shape[0]
+    fold = np.full(n_rows, -1)
+    sizes = np.zeros(n_splits, dtype=int)
+    for t in np.argsort(mask.sum(axis=0), kind="stable"):
+        rows = np.flatnonzero(mask[:, t])
+        placed = fold[rows]
+        # Folds already holding this task's rows come last.
+        held = np.bincount(placed[placed >= 0], minlength=n_splits)
+        for i in rows[placed < 0]:
+            k = np.lexsort((sizes, held))[0]
+            fold[i] = k
+            sizes[k] += 1
+            held[k] += 1
+    for i in np.flatnonzero(fold < 0):  # rows observing no task
+        k = int(np.argmin(sizes))
+        fold[i] = k
+        sizes[k] += 1
+    idx = np.arange(n_rows)
+    return [(idx[fold != k], idx[fold == k]) for k in range(n_splits)]
+
+
+def _check_splits(splits, mask, tasks, cv):
+    """Every training fold must observe every task (the plain fit needs it)."""
+    for k, (train, _) in enumerate(splits):
+        counts = mask[train].sum(axis=0)
+        missing = np.flatnonzero(counts == 0)
+        if missing.size:
+            t = missing[0]
+            label = tasks[t].item() if hasattr(tasks[t], "item") else tasks[t]
+            n_obs = int(mask[:, t].sum())
+            raise ValueError(
+                f"Task {label!r} has {n_obs} observed row(s), and training fold "
+                f"{k} of cv={cv!r} holds none of them, so that fold cannot fit the "
+                f"task. With cv={cv!r} every task needs at least 2 observed rows "
+                f"spread over different folds (with an integer cv the rows are "
+                f"spread for you). Use an integer cv, fewer folds, a task-"
+                f"stratified splitter (rkhsmtl.model_selection.TaskStratifiedKFold) "
+                f"or drop the task.")
 
 
 def _fold_scores(est, data, targets, train, test, lambdas, lambda2s):
@@ -97,27 +159,41 @@ class _CVMixin:
                                  fit_intercept=self.fit_intercept)
             lambdas = lambda_grid(lam_max, self.n_lambdas, self.eps)
         else:
-            lambdas = np.sort(np.asarray(self.lambdas, dtype=np.float64).ravel())[::-1]
+            lambdas = np.sort(_check_grid("lambdas", self.lambdas))[::-1]
             if np.any(lambdas <= 0):
                 raise ValueError(
                     f"The 'lambdas' values must be positive; got a minimum of "
                     f"{lambdas.min():.3g}. Pass a grid of positive lambda1 values.")
         lambda2s = (np.array([self.lambda2], dtype=np.float64) if self.lambda2s is None
-                    else np.asarray(self.lambda2s, dtype=np.float64).ravel())
+                    else _check_grid("lambda2s", self.lambda2s))
         if np.any(lambda2s < 0):
             raise ValueError(
                 f"The 'lambda2s' values must be >= 0; got a minimum of "
                 f"{lambda2s.min():.3g}.")
         n_rows = _numpy(data.X).shape[0]
+        mask = _observed_mask(data, targets)
         if data.task_codes is not None:
             # Stratify on the task so that every fold trains every task.
             cv = check_cv(self.cv, classifier=True)
             if isinstance(self.cv, Integral):
                 cv = StratifiedKFold(n_splits=self.cv)
-            splits = list(cv.split(np.zeros(n_rows), data.task_codes))
+            with warnings.catch_warnings():
+                # Tasks smaller than n_splits: _check_splits says what matters.
+                warnings.filterwarnings("ignore", message="The least populated class")
+                splits = list(cv.split(np.zeros(n_rows), data.task_codes))
+        elif isinstance(self.cv, Integral):
+            # Spread each task's observed (non-NaN) rows over the folds, so
+            # that every training fold observes every task.
+            if self.cv > n_rows:
+                raise ValueError(
+                    f"Cannot have cv={self.cv} folds greater than the number of "
+                    f"rows n_samples={n_rows}. Lower cv.")
+            splits = list(KFold(n_splits=self.cv).split(np.zeros(n_rows)))
+            if any(not mask[train].any(axis=0).all() for train, _ in splits):
+                splits = _shared_task_folds(mask, self.cv)
         else:
-            cv = KFold(n_splits=self.cv) if isinstance(self.cv, Integral) else check_cv(self.cv)
-            splits = list(cv.split(np.zeros(n_rows)))
+            splits = list(check_cv(self.cv).split(np.zeros(n_rows)))
+        _check_splits(splits, mask, self.tasks_, self.cv)
         # A generator hands back each fold in order as it finishes, so that the
         # progress lines come while the folds run.
         folds = Parallel(n_jobs=self.n_jobs, return_as="generator")(
@@ -179,7 +255,9 @@ _CV_ONLY = _parameter_entries("""
         ``lambda2`` grid searched jointly; None keeps ``lambda2``.
     cv : int or cross-validation splitter, default=5
         Integer: ``StratifiedKFold`` on the task labels (heterogeneous) or
-        ``KFold`` over rows (shared inputs).
+        ``KFold`` over rows (shared inputs), with the rows re-spread over
+        the folds when a fold would leave a task without an observed
+        (non-NaN) entry to train on.
     n_jobs : int, default=None
         Folds run in parallel with joblib.
     verbose : int, default=0

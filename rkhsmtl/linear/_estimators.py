@@ -112,8 +112,13 @@ class LinearMultiTaskClassifier(ClassifierMixin, _LinearMultiTaskBase):
 
     def _encode_targets(self, data):
         y = np.asarray(data.targets)
-        check_classification_targets(y)
-        classes = np.unique(y)
+        # NaN marks a missing label in a 2-D float Y (shared layout; the
+        # validation allows it nowhere else): the datafit gives those entries
+        # zero weight, as it does for missing regression targets.
+        missing = (np.isnan(y) if data.task_codes is None and y.dtype.kind == "f"
+                   else np.zeros(y.shape, dtype=bool))
+        check_classification_targets(y[~missing])
+        classes = np.unique(y[~missing])
         if len(classes) > 2:
             raise ValueError(
                 "Only binary classification is supported. The type of the target "
@@ -127,7 +132,7 @@ class LinearMultiTaskClassifier(ClassifierMixin, _LinearMultiTaskBase):
         codes = data.task_codes
         if codes is None:
             for t in range(y.shape[1]):
-                if len(np.unique(y[:, t])) != 2:
+                if len(np.unique(y[~missing[:, t], t])) != 2:
                     raise ValueError(
                         f"Task {data.tasks[t].tolist()!r} has labels of only one class; "
                         f"every task needs both classes {classes.tolist()}. Drop the task or "
@@ -140,7 +145,7 @@ class LinearMultiTaskClassifier(ClassifierMixin, _LinearMultiTaskBase):
                         f"every task needs both classes {classes.tolist()}. Drop the task or "
                         "add examples of the other class.")
         self.classes_ = classes
-        return np.where(y == classes[1], 1.0, -1.0)
+        return np.where(missing, np.nan, np.where(y == classes[1], 1.0, -1.0))
 
     def decision_function(self, X, task=None):
         """Linear scores ``x^T w_t + b_t`` (positive favours ``classes_[1]``).
@@ -166,14 +171,33 @@ class LinearMultiTaskClassifier(ClassifierMixin, _LinearMultiTaskBase):
         return np.log(self.predict_proba(X, task))
 
     def score(self, X, y, task=None, sample_weight=None):
-        """Accuracy over all predicted entries."""
+        """Accuracy over the observed entries (NaN in a 2-D float ``Y`` marks
+        a missing label and is left out)."""
         pred = self.predict(X, task)
-        y = np.asarray(to_numpy(y)).reshape(pred.shape)
+        y = np.asarray(to_numpy(y))
+        if y.size != pred.size:
+            raise ValueError(
+                f"y has {y.size} entries but the model predicts {pred.size} "
+                f"(shape {pred.shape}); pass y of shape {pred.shape}"
+                + ("" if task is not None or pred.ndim == 1 else
+                   ", or pass task= for a 1-D y") + ".")
+        y = y.reshape(pred.shape)
+        observed = (~np.isnan(y) if y.dtype.kind == "f"
+                    else np.ones(y.shape, dtype=bool))
+        if observed.ndim == 1 and not observed.all():
+            raise ValueError(
+                "y contains NaN. A NaN label marks a missing entry only in a 2-D "
+                "Y of shape (n_samples, n_tasks); drop the rows with a missing "
+                "label from a 1-D y.")
         correct = (pred == y).astype(float)
-        if sample_weight is None:
-            return float(correct.mean())
-        sw = np.asarray(sample_weight, dtype=np.float64)
+        sw = (np.ones(correct.shape[0]) if sample_weight is None
+              else np.asarray(sample_weight, dtype=np.float64))
         sw = sw if correct.ndim == 1 else sw[:, None] * np.ones_like(correct)
+        sw = np.where(observed, sw, 0.0)
+        if not np.any(sw > 0):
+            raise ValueError(
+                "y has no observed label with positive weight to score; every "
+                "entry is NaN (missing) or has zero sample weight.")
         return float(np.average(correct, weights=sw))
 
     def __sklearn_tags__(self):

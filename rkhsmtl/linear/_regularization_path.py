@@ -6,6 +6,7 @@ penalty), so the solver layer (:mod:`._path`) never imports them.
 import numpy as np
 from sklearn.utils import Bunch
 
+from ._base import _check_grid
 from ._estimators import LinearMultiTaskClassifier, LinearMultiTaskRegressor
 from ._path import lambda_grid, lambda_max, path_on_datafit
 
@@ -60,6 +61,8 @@ def regularization_path(X, y, task=None, *, penalty="l21", lambdas=None,
     True
     """
     cls = LinearMultiTaskClassifier if loss == "logistic" else LinearMultiTaskRegressor
+    if lambdas is not None:
+        lambdas = _check_grid("lambdas", lambdas)
     lambda1 = float(np.max(lambdas)) if lambdas is not None else 1.0
     est = cls(penalty=penalty, lambda1=lambda1, **params)
     est._validate_params()
@@ -70,7 +73,7 @@ def regularization_path(X, y, task=None, *, penalty="l21", lambdas=None,
         lambdas = lambda_grid(lambda_max(datafit, pen, fit_intercept=est.fit_intercept),
                               n_lambdas, eps)
     else:
-        lambdas = np.sort(np.asarray(lambdas, dtype=np.float64).ravel())[::-1]
+        lambdas = np.sort(lambdas)[::-1]
         if np.any(lambdas <= 0):
             raise ValueError(
                 f"The 'lambdas' values must be positive; got a minimum of "
