@@ -10,6 +10,10 @@
 # are written as they go, so a command stopped at its limit still returns
 # what it had.  Sized for the device tool's 10-minute command limit on an
 # H100/H200 machine with 16 CPU cores.
+#
+# The GPU image lacks array-api-compat: download its wheel into .whl/ first
+# (python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12
+#  --platform manylinux_2_28_x86_64 -d .whl array-api-compat) and carry .whl.
 set -u
 OUT=${OUT:-gpu_out}
 mkdir -p "$OUT"
