@@ -304,3 +304,16 @@ def test_missing_labels_are_refused_where_they_cannot_be_missing():
     Y_inf[0, 0] = np.inf
     with pytest.raises(ValueError, match="infinity"):
         MultiTaskKernelClassifier().fit(X, Y_inf)
+
+
+def test_auto_solver_for_logistic_newton_steps_is_cg():
+    X, y, task = _hetero()
+    labels = (y > np.median(y)).astype(int)
+    auto = MultiTaskKernelClassifier(loss="logistic", alpha=0.1).fit(X, labels, task=task)
+    chol = MultiTaskKernelClassifier(loss="logistic", alpha=0.1, solver="cholesky").fit(
+        X, labels, task=task)
+    assert auto.solver_ == "cg" and chol.solver_ == "cholesky"
+    np.testing.assert_allclose(auto.decision_function(X), chol.decision_function(X),
+                               rtol=1e-6, atol=1e-8)
+    squared = MultiTaskKernelClassifier(alpha=0.1).fit(X, labels, task=task)
+    assert squared.solver_ == "cholesky"

@@ -85,7 +85,12 @@ class _MultiTaskKernelBase(BaseEstimator):
             problem, self._feature_map = make_feature_problem(self, data)
             return problem
         return SeparableProblem(data, self._kernel_fn(), precomputed=self._precomputed,
-                                solver=self.solver, tol=self.tol, max_iter=self.max_iter)
+                                solver=self._solver_for(data), tol=self.tol,
+                                max_iter=self.max_iter)
+
+    def _solver_for(self, data):
+        """The ``solver`` to use; subclasses refine ``"auto"``."""
+        return self.solver
 
     def _store_solution(self, data, problem, A, solution):
         """Fitted state shared by all estimators (stays on the fit device)."""
