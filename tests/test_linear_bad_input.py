@@ -233,3 +233,16 @@ def test_classifier_score_wrong_shape_clear(shared):
     with pytest.raises(ValueError, match=r"y has 40 entries but the model predicts "
                        r"120.*pass task="):
         clf.score(X, (Y[:, 0] > 0).astype(float))
+
+
+def test_non_finite_default_lambda_grid_names_the_scale():
+    import warnings
+
+    from rkhsmtl.linear import regularization_path
+
+    rng = np.random.RandomState(0)
+    X, y, t = rng.randn(30, 3), rng.randn(30) * 1e307, np.arange(30) % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(ValueError, match="largest useful lambda1.*Standardize X"):
+            regularization_path(X, y, t, penalty="l21", n_lambdas=3, fit_intercept=False)

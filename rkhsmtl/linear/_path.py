@@ -203,6 +203,12 @@ def lambda_max(datafit, penalty, *, fit_intercept=True):
     value = penalty.lambda_max(G)
     if value is None:
         value = float(np.abs(G).max())
+    if not np.isfinite(value):
+        # A derived quantity: say which input scale to change.
+        raise ValueError(
+            f"The largest useful lambda1 (the gradient at W = 0) is {value}: the "
+            "inputs or targets are too large for float64. Standardize X (e.g. "
+            "sklearn.preprocessing.StandardScaler) and rescale y.")
     return max(value, np.finfo(np.float64).tiny)
 
 
