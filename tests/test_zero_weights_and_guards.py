@@ -195,3 +195,32 @@ def test_cv_kfold_kernel_goes_through_the_memory_guard(monkeypatch):
         MultiTaskKernelRidgeCV(alphas=[0.1, 1.0]).fit(X, y, task=task)
     monkeypatch.setenv("RKHSMTL_MAX_MEMORY_GB", "1")
     MultiTaskKernelRidgeCV(alphas=[0.1, 1.0]).fit(X, y, task=task)
+
+
+@pytest.mark.parametrize("layout", ["heterogeneous", "shared"])
+def test_distribution_matching_zero_weight_equals_removal(layout):
+    from rkhsmtl.weighting import DistributionMatchingRegressor, DistributionMatchingWeights
+
+    rng = np.random.RandomState(0)
+    N = 90
+    X = rng.randn(N, 3)
+    t = np.arange(N) % 3
+    sw = rng.rand(N) + 0.5
+    sw[[4, 10, 50]] = 0.0
+    keep = sw > 0
+
+    def make():
+        return DistributionMatchingRegressor(
+            alpha=0.3, weighting=DistributionMatchingWeights(random_state=0))
+
+    if layout == "heterogeneous":
+        y = np.sin(X[:, 0]) + 0.1 * rng.randn(N) + 0.3 * t
+        a = make().fit(X, y, task=t, sample_weight=sw)
+        b = make().fit(X[keep], y[keep], task=t[keep], sample_weight=sw[keep])
+        np.testing.assert_allclose(a.predict(X, task=t), b.predict(X, task=t),
+                                   rtol=1e-8, atol=1e-10)
+    else:
+        Y = np.sin(X[:, :1]) + 0.3 * rng.randn(N, 3)
+        a = make().fit(X, Y, sample_weight=sw)
+        b = make().fit(X[keep], Y[keep], sample_weight=sw[keep])
+        np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-8, atol=1e-10)

@@ -185,6 +185,13 @@ class _DistributionMatchingBase(BaseEstimator):
             sw = None if data.sample_weight is None else xp.take(data.sample_weight,
                                                                  idx, axis=0)
         sw_np = None if sw is None else to_numpy(sw)
+        if sw_np is not None and np.any(sw_np == 0):
+            # A zero weight means the row is not there: it must not enter the
+            # membership model either (its x would still shape the weights).
+            keep = np.flatnonzero(sw_np > 0)
+            kidx = keep if isinstance(X, np.ndarray) else xp.asarray(keep)
+            X, y = xp.take(X, kidx, axis=0), xp.take(y, kidx, axis=0)
+            labels, sw, sw_np = labels[keep], xp.take(sw, kidx, axis=0), sw_np[keep]
         weighting = (DistributionMatchingWeights() if self.weighting is None
                      else self.weighting)
         self.weighting_ = clone(weighting)
@@ -338,6 +345,8 @@ class DistributionMatchingRegressor(RegressorMixin, _DistributionMatchingBase):
         task : array-like of shape (n_samples,) or str, default=None
             Task label of each row, or the task column name of a DataFrame X.
         sample_weight : array-like of shape (n_samples,), default=None
+            Rows with zero weight are left out entirely, of the membership
+            model too (a zero weight means the row is not there).
 
         Returns
         -------
@@ -416,6 +425,8 @@ class DistributionMatchingClassifier(ClassifierMixin, _DistributionMatchingBase)
             Two class labels (per task column for a 2-D y).
         task : array-like of shape (n_samples,) or str, default=None
         sample_weight : array-like of shape (n_samples,), default=None
+            Rows with zero weight are left out entirely, of the membership
+            model too (a zero weight means the row is not there).
 
         Returns
         -------
