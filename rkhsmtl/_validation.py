@@ -226,7 +226,10 @@ def encode_tasks(labels, n_rows, known=None, name="task"):
         raise ValueError(
             f"Unknown task label(s) {shown} in '{name}': the model was fitted on "
             f"tasks {list(map(str, known))[:20]}. Predict only for fitted tasks, "
-            "or refit with data for the new task."
+            "or refit with data for the new task. In cross-validation (GridSearchCV, "
+            "cross_validate) a fold missed this task: split with "
+            "rkhsmtl.model_selection.TaskStratifiedKFold so that every fold trains "
+            "every task."
         )
     return codes
 

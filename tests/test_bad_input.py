@@ -255,3 +255,24 @@ def test_more_clusters_than_tasks_is_clipped_with_a_warning():
     with pytest.warns(UserWarning, match=f"n_clusters=9 is more than the {n_tasks}"):
         model = ClusteredMultiTaskLearning(n_clusters=9, max_iter=5).fit(X, y, task=task)
     assert len(np.unique(model.cluster_labels_)) <= n_tasks
+
+
+def test_a_cv_fold_that_misses_a_task_names_task_stratified_kfold():
+    from sklearn.model_selection import GridSearchCV
+
+    from rkhsmtl.model_selection import TaskStratifiedKFold
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 2)
+    t = np.repeat([0, 1, 2], 20)                      # task-sorted rows
+    y = rng.randn(60)
+    Xt = np.c_[X, t]
+    search = GridSearchCV(MultiTaskKernelRidge(task_column=2), {"alpha": [0.1, 1.0]},
+                          cv=3, error_score="raise")
+    with pytest.raises(ValueError, match="a fold missed this task.*TaskStratifiedKFold"):
+        search.fit(Xt, y)
+    # The fix it names works.
+    splits = list(TaskStratifiedKFold(3).split(Xt, y, groups=t))
+    GridSearchCV(MultiTaskKernelRidge(task_column=2), {"alpha": [0.1, 1.0]},
+                 cv=splits).fit(Xt, y)
+
