@@ -228,8 +228,8 @@ def encode_tasks(labels, n_rows, known=None, name="task"):
             f"tasks {list(map(str, known))[:20]}. Predict only for fitted tasks, "
             "or refit with data for the new task. In cross-validation (GridSearchCV, "
             "cross_validate) a fold missed this task: split with "
-            "rkhsmtl.model_selection.TaskStratifiedKFold so that every fold trains "
-            "every task."
+            "rkhsmtl.model_selection.TaskStratifiedKFold (task_column= reads the "
+            "labels from X) so that every fold trains every task."
         )
     return codes
 

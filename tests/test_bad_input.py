@@ -271,8 +271,11 @@ def test_a_cv_fold_that_misses_a_task_names_task_stratified_kfold():
                           cv=3, error_score="raise")
     with pytest.raises(ValueError, match="a fold missed this task.*TaskStratifiedKFold"):
         search.fit(Xt, y)
-    # The fix it names works.
-    splits = list(TaskStratifiedKFold(3).split(Xt, y, groups=t))
+    # The fix it names works, taking the labels from the same column.
+    cv = TaskStratifiedKFold(3, random_state=0, task_column=2)
+    assert [list(test) for _, test in cv.split(Xt, y)] == \
+        [list(test) for _, test in TaskStratifiedKFold(3, random_state=0).split(
+            Xt, y, groups=t)]
     GridSearchCV(MultiTaskKernelRidge(task_column=2), {"alpha": [0.1, 1.0]},
-                 cv=splits).fit(Xt, y)
+                 cv=cv).fit(Xt, y)
 

@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import _safe_indexing, check_random_state
 
-from .._validation import factorize_task_labels
+from .._validation import factorize_task_labels, split_task_column
 
 __all__ = [
     "multitask_train_test_split",
@@ -303,7 +303,8 @@ class PerTaskShuffleSplit(_TaskSplitter):
         y : object
             Ignored (may be continuous).
         groups : array-like of shape (N,)
-            Task label of each row (array, list or pandas Series); required.
+            Task label of each row (array, list or pandas Series); required
+            unless ``task_column`` names the column of X that holds them.
 
         Yields
         ------
@@ -347,6 +348,11 @@ class TaskStratifiedKFold(_TaskSplitter):
         tasks are dealt) before dealing them to the folds.
     random_state : int, RandomState instance or None, default=None
         Seed used when ``shuffle=True``.
+    task_column : int or str, default=None
+        Column of X holding the task labels, as the estimators'
+        ``task_column``: then ``split`` needs no ``groups`` (so
+        ``GridSearchCV(est, grid, cv=TaskStratifiedKFold(task_column=...))``
+        works without metadata routing).
 
     Examples
     --------
@@ -359,10 +365,11 @@ class TaskStratifiedKFold(_TaskSplitter):
     [[2, 1], [2, 1], [2, 1]]
     """
 
-    def __init__(self, n_splits=5, shuffle=True, random_state=None):
+    def __init__(self, n_splits=5, shuffle=True, random_state=None, task_column=None):
         self.n_splits = n_splits
         self.shuffle = shuffle
         self.random_state = random_state
+        self.task_column = task_column
 
     def _fold_of_rows(self, labels, inverse):
         n_splits = self.n_splits
@@ -421,6 +428,8 @@ class TaskStratifiedKFold(_TaskSplitter):
             Sorted test row indices of the fold.
         """
         _check_n_splits(self.n_splits, 2)
+        if groups is None and self.task_column is not None:
+            _, groups = split_task_column(X, self.task_column)
         labels, inverse = self._check_groups(X, groups)
         if inverse.shape[0] < self.n_splits:
             raise ValueError(
