@@ -345,3 +345,13 @@ def test_logistic_loss_all_landmarks_equal_exact(make, layout):
     np.testing.assert_allclose(approx.predict_proba(X), exact.predict_proba(X),
                                atol=1e-8)
 
+
+
+def test_overflowing_statistics_are_an_error_not_a_nan_fit():
+    rng = np.random.RandomState(0)
+    X, task = rng.randn(50, 2), np.arange(50) % 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.raises(ValueError, match="statistics are not finite.*Standardize y"):
+            MultiTaskKernelRidge(approximation="nystroem", n_components=10).fit(
+                X, rng.randn(50) * 1e200, task=task)

@@ -97,10 +97,9 @@ def raw_features(feature_map):
 def _add_missing_columns(acc, xp, Phi, Y, w):
     """Shared inputs with NaN entries: each column's observed rows are that
     task's rows (the tasks layout)."""
-    observed = ~xp.isnan(Y)
+    observed = _host(~xp.isnan(Y)) > 0          # one device -> host copy per chunk
     for t in range(Y.shape[1]):
-        obs = observed[:, t]
-        idx = np.flatnonzero(np.asarray(obs if is_numpy(xp) else obs.tolist()))
+        idx = np.flatnonzero(observed[:, t])
         if idx.size == 0:
             continue
         take = idx if is_numpy(xp) else xp.asarray(idx)

@@ -89,7 +89,7 @@ def center(stats):
     ybar = stats.y_sum / safe                                # (T,)
     phi_y = stats.phi_y - xp.matrix_transpose(stats.phi_sum) * ybar[None, :]
     if stats.layout == SHARED:
-        s = stats.phi_sum[0]
+        s = stats.phi_sum[0, :]
         gram = stats.gram - (s[:, None] * s[None, :]) / safe[0]
         return FeatureStatistics(xp, SHARED, stats.n_features, stats.n_tasks, c,
                                  xp.zeros_like(stats.phi_sum), phi_y,
@@ -124,9 +124,8 @@ def decompose(stats, fit_intercept=True):
     return FeatureFactors(work, stats, fit_intercept, q)
 
 
-def _task_factor(xp, A):
-    """L (T, r) with A = L L^T, r = numerical rank of A."""
-    delta, V = linalg.eigh(xp, A)
+def _task_factor(xp, delta, V):
+    """L (T, r) with A = L L^T, r = numerical rank of A, from eigh(A)."""
     delta_h = to_numpy(delta)
     keep = np.flatnonzero(delta_h > 1e-12 * max(float(delta_h.max()), 1e-300))
     idx = xp.asarray(keep) if not isinstance(delta, np.ndarray) else keep
@@ -168,19 +167,19 @@ def solve(fac, A, alpha, *, x0=None, tol=1e-10, max_iter=1000):
         W = V @ A
         info = {"method": "sylvester", "n_iter": 1}
     else:
-        L, dr = _task_factor(xp, A)
+        delta, Q = linalg.eigh(xp, A)              # once per task matrix
+        L, dr = _task_factor(xp, delta, Q)
         m, r = stats.n_features, L.shape[1]
-        rhs = stats.phi_y @ L                                  # (m, r)
         if m * r <= DIRECT_MAX:
-            Z = _direct(stats, L, rhs, alpha)
+            Z = _direct(stats, L, stats.phi_y @ L, alpha)
             W = Z @ xp.matrix_transpose(L)
             info = {"method": "direct", "n_iter": 1}
         elif r == stats.n_tasks and alpha > 0 and \
                 float(xp.max(dr)) <= TASK_BLOCKS_MAX_COND * float(xp.min(dr)) * (1 + 1e-9):
-            W, info = _pcg_weights(fac, A, alpha, x0, tol, max_iter)
+            W, info = _pcg_weights(fac, delta, Q, alpha, x0, tol, max_iter)
             info["method"] = "pcg-tasks"
         else:
-            W, info = _pcg_task_directions(fac, A, alpha, x0, tol, max_iter)
+            W, info = _pcg_task_directions(fac, delta, Q, alpha, x0, tol, max_iter)
             info["method"] = "pcg-directions"
     info["x"] = W
     return W, intercepts(fac, W), info
@@ -255,8 +254,8 @@ class _TaskBlock:
         return (r - xp.matrix_transpose(Rs) @ inner) / self.c
 
 
-def _pcg_weights(fac, A, alpha, x0, tol, max_iter):
-    r"""PCG in W for an invertible A: blockdiag(G_t) + alpha (A^{-1} kron I).
+def _pcg_weights(fac, delta, Q, alpha, x0, tol, max_iter):
+    r"""PCG in W for an invertible A = Q diag(delta) Q^T: blockdiag(G_t) + alpha (A^{-1} kron I).
 
     Preconditioner: the block diagonal, :math:`(G_t + \alpha (A^{-1})_{tt} I)^{-1}`
     per task by Cholesky (the n_t x n_t Woodbury form for a task with fewer
@@ -266,7 +265,6 @@ def _pcg_weights(fac, A, alpha, x0, tol, max_iter):
     """
     stats = fac.stats
     xp = stats.xp
-    delta, Q = linalg.eigh(xp, A)
     A_inv = (Q / delta[None, :]) @ xp.matrix_transpose(Q)
     diag = to_numpy(xp.linalg.diagonal(A_inv))
     if fac.task_blocks is None:
@@ -298,13 +296,13 @@ def _pcg_weights(fac, A, alpha, x0, tol, max_iter):
 STALE_ITERATIONS = 25
 
 
-def _pcg_task_directions(fac, A, alpha, x0, tol, max_iter):
-    r"""PCG on W with blocks over the eigen-directions of A.
+def _pcg_task_directions(fac, delta, Q, alpha, x0, tol, max_iter):
+    r"""PCG on W with blocks over the eigen-directions of A = Q diag(delta) Q^T.
 
-    With :math:`A = Q \Delta Q^	op`, in the coordinates :math:`Y = W Q` the
-    system is :math:`	ilde B + lpha\,\Delta^{-1}` with
-    :math:`	ilde B_{jk} = \sum_t Q_{tj} Q_{tk} G_t`; its diagonal blocks
-    :math:`\sum_t Q_{tj}^2 G_t + (lpha / \delta_j) I` are the
+    In the coordinates :math:`Y = W Q` the system is
+    :math:`\tilde B + \alpha\,\Delta^{-1}` with
+    :math:`\tilde B_{jk} = \sum_t Q_{tj} Q_{tk} G_t`; its diagonal blocks
+    :math:`\sum_t Q_{tj}^2 G_t + (\alpha / \delta_j) I` are the
     preconditioner.  Where the per-task blocks of :func:`_pcg_weights` lose
     their grip (a learned A with strongly correlated tasks, whose weak
     directions carry huge penalties), these hold the penalty exactly.
@@ -318,7 +316,6 @@ def _pcg_task_directions(fac, A, alpha, x0, tol, max_iter):
     """
     stats = fac.stats
     xp = stats.xp
-    delta, Q = linalg.eigh(xp, A)
     delta_h = to_numpy(delta)
     live = delta_h > 1e-12 * max(float(delta_h.max()), 1e-300)
     idx = np.flatnonzero(live)
@@ -385,8 +382,9 @@ def _direction_diagonals(fac, Q, delta_h, live, alpha):
     replaced by its diagonal in the eigenbasis U of the pooled Gram.
 
     Memory O(T m) (no T x m x m stack), set-up one eigh of the pooled Gram and
-    :math:`D_{t,:} = \mathrm{diag}(U^	op G_t U)` once per fit; each application
-    costs two m x m x T products.  For tasks with few rows each (held as rows)
+    :math:`D_{t,:} = \mathrm{diag}(U^\top G_t U)` once per fit; the solve runs on
+    statistics rotated into U, so each application costs two m x T x T
+    products.  For tasks with few rows each (held as rows)
     the sum over tasks is much closer to diagonal in U than any single G_t.
     """
     stats = fac.stats

@@ -153,34 +153,17 @@ class FeatureStatistics:
         xp = self.xp
         if self.layout == SHARED:
             return self.gram @ V
-        out = xp.zeros_like(V)
         cols = []
-        for t, G in self.task_gram.items():
-            cols.append((t, G @ V[:, t]))
-        for t, (R, w) in self.task_rows.items():
-            cols.append((t, xp.matrix_transpose(R) @ (w * (R @ V[:, t]))))
-        if not cols:
-            return out
-        idx = [t for t, _ in cols]
-        stacked = xp.stack([c for _, c in cols], axis=1)
-        if is_numpy(xp):
-            out[:, idx] = stacked
-            return out
-        order = np.argsort(idx)
-        full = xp.zeros_like(V)
-        present = np.zeros(self.n_tasks, dtype=bool)
-        present[idx] = True
-        # Scatter without fancy assignment (not in the array API standard):
-        # build the columns in task order, zeros for tasks with no rows.
-        stacked = xp.take(stacked, xp.asarray(order), axis=1)
-        pieces, k = [], 0
         for t in range(self.n_tasks):
-            if present[t]:
-                pieces.append(stacked[:, k:k + 1])
-                k += 1
-            else:
-                pieces.append(full[:, t:t + 1])
-        return xp.concat(pieces, axis=1)
+            v = V[:, t]
+            if t in self.task_gram:
+                cols.append(self.task_gram[t] @ v)
+            elif t in self.task_rows:
+                R, w = self.task_rows[t]
+                cols.append(xp.matrix_transpose(R) @ (w * (R @ v)))
+            else:                     # a task without rows
+                cols.append(xp.zeros_like(v))
+        return xp.stack(cols, axis=1)
 
     def task_gram_dense(self, t):
         """The m x m Gram of task t (formed from its rows if stored as rows)."""
@@ -391,39 +374,53 @@ class StatisticsAccumulator:
 
     # --------------------------------------------------------------- result
     def result(self):
-        """The gathered :class:`FeatureStatistics` (projected, if a projection was given)."""
+        """The gathered :class:`FeatureStatistics` (projected, if a projection was given).
+
+        Raises
+        ------
+        ValueError
+            If a statistic is not finite: targets or features whose squares
+            overflow float64 would otherwise give a silent NaN fit.
+        """
         xp = self.xp
         if self._phi_sum is None:
             raise ValueError("No rows were added to the feature statistics: the data "
                              "source was empty.")
-        P = self.projection
-        Pt = None if P is None else xp.matrix_transpose(P)
-
-        def vec(v):            # rows of features: v @ P
-            return v if P is None else v @ P
-
-        def gram(G):
-            return G if P is None else Pt @ G @ P
-
         like = self._phi_y
         count = xp.asarray(self._count, dtype=like.dtype)
         y_sum = xp.asarray(self._y_sum, dtype=like.dtype)
         y_sq = xp.asarray(self._y_sq, dtype=like.dtype)
-        phi_y = self._phi_y if P is None else Pt @ self._phi_y
         if self.layout == SHARED:
-            phi_sum = xp.broadcast_to(vec(self._phi_sum)[None, :], (self.T, self.m))
-            return FeatureStatistics(xp, SHARED, self.m, self.T, count, phi_sum,
-                                     phi_y, y_sum, y_sq, gram=gram(self._gram))
-        for t in [t for t in self._task_rows if t in self._task_gram]:
-            self._flush(t)          # a Gram task's last buffered rows
-        rows = {}
-        for t, parts in self._task_rows.items():
-            R = parts[0][0] if len(parts) == 1 else xp.concat([p[0] for p in parts], axis=0)
-            w = parts[0][1] if len(parts) == 1 else xp.concat([p[1] for p in parts], axis=0)
-            rows[t] = (vec(R), w)
-        grams = {t: gram(G) for t, G in self._task_gram.items()}
-        return FeatureStatistics(xp, TASKS, self.m, self.T, count, vec(self._phi_sum),
-                                 phi_y, y_sum, y_sq, None, grams, rows)
+            phi_sum = xp.broadcast_to(self._phi_sum[None, :], (self.T, self.raw_m))
+            stats = FeatureStatistics(xp, SHARED, self.raw_m, self.T, count, phi_sum,
+                                      self._phi_y, y_sum, y_sq, gram=self._gram)
+        else:
+            for t in [t for t in self._task_rows if t in self._task_gram]:
+                self._flush(t)          # a Gram task's last buffered rows
+            rows = {}
+            for t, parts in self._task_rows.items():
+                rows[t] = tuple(parts[0][k] if len(parts) == 1 else
+                                xp.concat([p[k] for p in parts], axis=0) for k in (0, 1))
+            stats = FeatureStatistics(xp, TASKS, self.raw_m, self.T, count,
+                                      self._phi_sum, self._phi_y, y_sum, y_sq, None,
+                                      dict(self._task_gram), rows)
+        if self.projection is not None:
+            stats = stats.projected(self.projection)
+        _check_finite(stats)
+        return stats
+
+
+def _check_finite(stats):
+    xp = stats.xp
+    parts = [stats.phi_y, stats.y_sq, stats.phi_sum]
+    parts += [] if stats.gram is None else [stats.gram]
+    parts += list(stats.task_gram.values())
+    finite = all(bool(xp.isfinite(xp.sum(a))) for a in parts)
+    if not finite:
+        raise ValueError(
+            "The feature statistics are not finite: the targets (or features) are so "
+            "large that their squares overflow float64 when summed. Standardize y "
+            "(e.g. divide it by its standard deviation) and X before fitting.")
 
 
 def _gram(xp, R):
