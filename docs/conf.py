@@ -32,6 +32,16 @@ extensions = [
     "sphinx_gallery.gen_gallery",
     "myst_parser",
 ]
+# MathJax is served from the built site, not a CDN, so the docs show formulas
+# offline; the package (docs extra) copies MathJax into _static/.  Without it
+# the build still works and the browser falls back to the CDN.
+try:
+    import importlib
+
+    importlib.import_module("sphinx-mathjax-offline")
+    extensions.append("sphinx-mathjax-offline")
+except ImportError:
+    pass
 # No sphinx.ext.intersphinx: the build must work offline.
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -106,5 +116,3 @@ html_theme_options = {
     "fixed_sidebar": False,
     "show_powered_by": False,
 }
-# MathJax is loaded by the reader's browser; no remote resource is fetched at
-# build time.
