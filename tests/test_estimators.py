@@ -169,6 +169,20 @@ def test_cross_validation_with_task_column_and_routing():
         assert np.all(np.isfinite(res["test_score"]))
 
 
+def test_cross_validate_without_routing_says_how_to_route():
+    # scikit-learn turns a failing score into NaN plus a warning; the warning
+    # is all the user sees, so it must carry the routing recipe.
+    X, y, task = _hetero()
+    cv = KFold(3, shuffle=True, random_state=0)
+    with pytest.warns(UserWarning, match=r"set_score_request\(task=True\)"):
+        res = cross_validate(MultiTaskKernelRidge(), X, y, cv=cv,
+                             params={"task": task})
+    assert np.all(np.isnan(res["test_score"]))
+    with pytest.raises(ValueError, match="task_column="):
+        cross_validate(MultiTaskKernelRidge(), X, y, cv=cv,
+                       params={"task": task}, error_score="raise")
+
+
 def test_pickle_and_inputs_untouched():
     X, y, task = _hetero()
     Xc, yc, tc = X.copy(), y.copy(), task.copy()
