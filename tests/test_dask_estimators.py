@@ -81,3 +81,20 @@ def test_dask_needs_approximation():
     X, y, task = _hetero()
     with pytest.raises(ValueError, match="approximation='nystroem'"):
         MultiTaskKernelRidge().fit(*_dask(X, y), task=_dask(task)[0])
+
+
+def test_dask_array_of_cupy_blocks_is_refused_with_the_fix():
+    # Built without CuPy: a Dask array whose blocks claim to be CuPy arrays
+    # (as da.from_array(cupy_array) makes) must be refused before any compute.
+    ndarray = type("ndarray", (), {"__module__": "cupy._core.core"})
+    X, y, task = _hetero()
+    Xd, yd, td = _dask(X, y, task)
+    Xd._meta = ndarray()
+    model = MultiTaskKernelRidge(approximation="nystroem", n_components=20)
+    with pytest.raises(TypeError, match=r"X holds cupy\._core\.core\.ndarray blocks.*"
+                                        r"map_blocks\(cupy\.asnumpy\)"):
+        model.fit(Xd, yd, task=td)
+    Xd, yd, td = _dask(X, y, task)
+    td._meta = ndarray()
+    with pytest.raises(TypeError, match="task holds cupy"):
+        model.fit(Xd, yd, task=td)

@@ -82,6 +82,7 @@ def validate_dask_fit_data(estimator, X, y, task=None, sample_weight=None):
                          f"{type(X).__name__}.")
     # Landmarks are sampled by row index, which needs known chunk sizes.
     _check_known(X, "X")
+    _check_numpy_blocks(X, "X")
     if y is None:
         raise ValueError(f"{type(estimator).__name__} requires y to be passed, but y "
                          "is None.")
@@ -89,6 +90,7 @@ def validate_dask_fit_data(estimator, X, y, task=None, sample_weight=None):
                                                         chunks=(X.chunks[0],) +
                                                         tuple((s,) for s in
                                                               np.shape(y)[1:]))
+    _check_numpy_blocks(y, "y")
     estimator.n_features_in_ = int(X.shape[1])
     xp = get_namespace(np.empty(0))
     if task is not None:
@@ -96,6 +98,7 @@ def validate_dask_fit_data(estimator, X, y, task=None, sample_weight=None):
             raise ValueError(f"With task labels, y must be 1-D; got shape {y.shape}.")
         if not isinstance(task, da.Array):
             task = da.from_array(np.asarray(task), chunks=(X.chunks[0],))
+        _check_numpy_blocks(task, "task")
         codes, tasks = task_codes_dask(task)
         return DaskData(xp, X, "heterogeneous", y, np.asarray(tasks), codes,
                         sample_weight, True)
@@ -103,6 +106,24 @@ def validate_dask_fit_data(estimator, X, y, task=None, sample_weight=None):
     Y = y[:, None] if y_was_1d else y
     return DaskData(xp, X, "shared", Y, np.arange(Y.shape[1]), None, sample_weight,
                     y_was_1d)
+
+
+def _check_numpy_blocks(arr, name):
+    """Refuse Dask arrays whose blocks are not NumPy arrays (CuPy, sparse).
+
+    The workers compute the statistics with NumPy; a CuPy-backed array would
+    fail deep inside a task (or need CuPy where it is not installed).
+    """
+    meta = getattr(arr, "_meta", None)
+    if meta is None or isinstance(meta, np.ndarray):
+        return
+    kind = f"{type(meta).__module__}.{type(meta).__name__}"
+    raise TypeError(
+        f"The Dask array {name} holds {kind} blocks; the Dask path computes its "
+        "statistics with NumPy on the workers. Convert the blocks first: "
+        f"{name}.map_blocks(cupy.asnumpy) for CuPy (or .map_blocks(lambda b: "
+        "b.todense()) for sparse blocks), or, for data that fits on one GPU, pass "
+        "the CuPy array itself (not a Dask array) to fit.")
 
 
 def fit_map_on_sample(fmap, X, n_components, random_state):
