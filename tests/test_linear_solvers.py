@@ -116,7 +116,25 @@ def test_group_step_is_exact():
 
 _GAP_CASES = [("l21", 0.0, True), ("lasso", 0.0, False), ("trace", 0.0, True),
               ("l21", 0.05, False), ("trace", 0.05, False), ("dirty", 0.0, True),
-              ("robust_feature", 0.0, False)]
+              ("robust_feature", 0.0, False), ("robust_lowrank", 0.0, True),
+              ("sparse_trace", 0.0, False), ("graph", 0.0, True), ("graph", 0.05, False),
+              ("cluster", 0.0, True)]
+
+
+def _penalty_kwargs(name, T=4):
+    """Extra estimator parameters of a penalty (graph: a chain, whose Laplacian
+    is singular; graph's lambda3=0: no l1 part, the certified case)."""
+    if name == "graph":
+        return {"graph": P.chain_graph(T), "lambda3": 0.0}
+    if name == "cluster":
+        return {"n_clusters": 2}
+    return {}
+
+
+def _make(name, lambda1, lambda3, T=4):
+    kw = _penalty_kwargs(name, T)
+    return P.make_penalty(name, lambda1, kw.pop("lambda3", lambda3), n_features=10,
+                          n_tasks=T, **kw)
 
 
 @pytest.mark.parametrize("name,lambda2,fit_intercept", _GAP_CASES)
@@ -124,7 +142,7 @@ def test_gap_bounds_the_suboptimality(name, lambda2, fit_intercept):
     X, y, task = _problem("heterogeneous", seed=3)
     codes = np.searchsorted(np.unique(task), task)
     datafit = MultiTaskDatafit(X, y, codes, 4)
-    pen = P.make_penalty(name, 0.03, 0.05)
+    pen = _make(name, 0.03, 0.05)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         best = fit_penalized(datafit, pen, lambda2=lambda2, fit_intercept=fit_intercept,
@@ -143,22 +161,28 @@ def test_gap_bounds_the_suboptimality(name, lambda2, fit_intercept):
         # (F_star itself is within best.dual_gap of the optimum).
         assert F - (F_star - best.dual_gap) <= fit.dual_gap + 1e-12 * F_star
         # ... and it is the same number from the public estimator.
-    est = LinearMultiTaskRegressor(penalty=name, lambda1=0.03, lambda3=0.05,
-                                   lambda2=lambda2, fit_intercept=fit_intercept,
-                                   solver="fista", stopping="max_iter",
-                                   max_iter=30).fit(X, y, task=task)
+    kw = {"lambda3": 0.05, **_penalty_kwargs(name)}
+    est = LinearMultiTaskRegressor(penalty=name, lambda1=0.03, lambda2=lambda2,
+                                   fit_intercept=fit_intercept, solver="fista",
+                                   stopping="max_iter", max_iter=30, **kw).fit(
+        X, y, task=task)
     gap = final_gap(datafit, pen, est._variable, est.intercept_, lambda2, fit_intercept)
     assert est.dual_gap_ == pytest.approx(gap, rel=1e-9)
 
 
 def test_no_gap_without_certificate():
     X, y, task = _problem("heterogeneous")
-    m = LinearMultiTaskRegressor(penalty="graph", graph=np.eye(4)).fit(X, y, task=task)
-    assert np.isnan(m.dual_gap_) and m.solver_ == "fista"
+    # SRMTL's l1 part and the clustered model with a ridge have no certificate.
+    for kw in ({"penalty": "graph", "graph": np.eye(4), "lambda3": 0.01},
+               {"penalty": "cluster", "lambda2": 0.1}):
+        m = LinearMultiTaskRegressor(**kw).fit(X, y, task=task)
+        assert np.isnan(m.dual_gap_) and m.solver_ == "fista"
     with pytest.raises(ValueError, match=r"stopping='dual_gap'.*penalty='graph'.*"
                        r"stopping='relative_objective'"):
-        LinearMultiTaskRegressor(penalty="graph", graph=np.eye(4),
+        LinearMultiTaskRegressor(penalty="graph", graph=np.eye(4), lambda3=0.01,
                                  stopping="dual_gap").fit(X, y, task=task)
+    with pytest.raises(ValueError, match=r"solver='admm' needs loss='squared'"):
+        LinearMultiTaskClassifier(solver="admm").fit(X, y > 0, task=task)
     with pytest.raises(ValueError, match=r"solver='bcd' needs .*row-separable.*"
                        r"'trace'.*solver='fista'"):
         LinearMultiTaskRegressor(penalty="trace", solver="bcd").fit(X, y, task=task)
@@ -183,7 +207,7 @@ def test_bcd_reaches_the_fista_optimum(layout, penalty, fit_intercept, lambda2):
     X, y, task = _problem(layout, seed=1)
     kw = dict(penalty=penalty, lambda1=0.05, lambda2=lambda2, fit_intercept=fit_intercept)
     X0, y0 = X.copy(), y.copy()
-    bcd = LinearMultiTaskRegressor(solver="auto", tol=1e-12, max_iter=20_000, **kw).fit(
+    bcd = LinearMultiTaskRegressor(solver="bcd", tol=1e-12, max_iter=20_000, **kw).fit(
         X, y, task=task)
     np.testing.assert_array_equal(X, X0)
     np.testing.assert_array_equal(y, y0)
@@ -200,13 +224,13 @@ def test_bcd_reaches_the_fista_optimum(layout, penalty, fit_intercept, lambda2):
 
 def test_bcd_working_sets_on_many_features():
     # d > working-set start: the set must grow from the dual and end certified.
-    X, y, task = _problem("heterogeneous", seed=2, n=40, d=60, T=3)
+    X, y, task = _problem("heterogeneous", seed=2, n=40, d=70, T=3)
     m = LinearMultiTaskRegressor(lambda1=0.08, tol=1e-10).fit(X, y, task=task)
     assert m.solver_ == "bcd" and m.dual_gap_ <= 1e-10 * m.objective_history_[-1]
     ref = _fista_optimum(X, y, task, lambda1=0.08)
     F, F_ref = m.objective_history_[-1], ref.objective_history_[-1]
     assert F <= F_ref * (1 + 1e-9)
-    assert 0 < np.count_nonzero(np.linalg.norm(m.coef_, axis=1)) < 60
+    assert 0 < np.count_nonzero(np.linalg.norm(m.coef_, axis=1)) < 70
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
@@ -218,7 +242,10 @@ def test_bcd_matches_multitask_lasso(fit_intercept):
     # Same scaling: (1/2n) ||Y - X W - 1 b^T||_F^2 + alpha ||W||_21 (a_i = T/(nT)).
     ours = LinearMultiTaskRegressor(lambda1=alpha, fit_intercept=fit_intercept,
                                     tol=1e-13, max_iter=20_000).fit(X, Y)
-    assert ours.solver_ == "bcd"
+    assert ours.solver_ == "admm"  # few features
+    bcd = LinearMultiTaskRegressor(lambda1=alpha, fit_intercept=fit_intercept,
+                                   tol=1e-13, max_iter=20_000, solver="bcd").fit(X, Y)
+    np.testing.assert_allclose(bcd.coef_, sk.coef_.T, atol=1e-6)
     datafit = MultiTaskDatafit(X, Y, None, 5)
 
     def objective(W, b):
@@ -244,7 +271,7 @@ def test_bcd_warm_started_path_and_cv():
         np.testing.assert_allclose(coef, cold.coef_, atol=1e-5)
     cv = LinearMultiTaskRegressorCV(penalty="lasso", n_lambdas=4, cv=3).fit(
         X, y, task=task)
-    assert cv.solver_ == "bcd" and cv.dual_gap_ <= 1e-6 * cv.objective_history_[-1]
+    assert cv.solver_ == "admm" and cv.dual_gap_ <= 1e-6 * cv.objective_history_[-1]
 
 
 def test_bcd_with_zero_weights_and_more_features_than_rows():
@@ -266,3 +293,187 @@ def test_bcd_with_zero_weights_and_more_features_than_rows():
     assert 0 < F <= F_ref * (1 + 1e-9)
     assert F >= F_ref - ref.dual_gap_ - 1e-12
     assert bcd.dual_gap_ <= 1e-10 * F
+
+
+# -- ADMM in the per-task Gram metric ----------------------------------------------
+
+_ADMM_PENALTIES = ["trace", "graph", "cluster", "dirty", "robust_feature",
+                   "robust_lowrank", "sparse_trace"]
+
+
+@pytest.mark.parametrize("layout", ["shared", "heterogeneous"])
+@pytest.mark.parametrize("penalty", _ADMM_PENALTIES)
+def test_admm_reaches_the_fista_optimum(layout, penalty):
+    X, y, task = _problem(layout, seed=6)
+    fit_intercept = layout == "heterogeneous"
+    kw = {"penalty": penalty, "lambda1": 0.05, "lambda3": 0.08,
+          "fit_intercept": fit_intercept, **_penalty_kwargs(penalty)}
+    X0, y0 = X.copy(), y.copy()
+    m = LinearMultiTaskRegressor(tol=1e-11, max_iter=50_000, **kw).fit(X, y, task=task)
+    np.testing.assert_array_equal(X, X0)
+    np.testing.assert_array_equal(y, y0)
+    assert m.solver_ == "admm" and m.n_iter_ >= 1
+    F = m.objective_history_[-1]
+    assert m.dual_gap_ <= 1e-11 * F
+    assert np.all(np.diff(m.objective_history_) <= 0)
+    ref = _fista_optimum(X, y, task, **kw)
+    F_ref = ref.objective_history_[-1]
+    # ADMM's certificate bounds its distance to FISTA's best point too.
+    assert F - F_ref <= m.dual_gap_ + 1e-13 * F_ref
+    assert abs(F - F_ref) <= 1e-9 * F_ref
+    # The reported variable and intercepts reproduce the objective, with the
+    # penalty as the estimator defines it (``[W; M]`` for "cluster").
+    datafit = MultiTaskDatafit(X, y, None if task is None else
+                               np.searchsorted(np.unique(task), task), 4, gram=False)
+    pen = _make(penalty, 0.05, 0.08)
+    V = m._variable
+    value = (datafit.value(m.coef_, m.intercept_) + pen.value(V) + pen.smooth(V)[0])
+    assert value == pytest.approx(F, rel=1e-10)
+    # The certificate at the returned point: the data route equals the Gram
+    # route, and it is small (ADMM's own is at most it: it also takes the
+    # dual point of the loss block's iterate).
+    codes = None if task is None else np.searchsorted(np.unique(task), task)
+    gram = MultiTaskDatafit(X, y, codes, 4, gram=True)
+    gap = final_gap(datafit, pen, V, m.intercept_, 0.0, fit_intercept)
+    gap_gram = final_gap(gram, pen, V, m.intercept_, 0.0, fit_intercept)
+    assert gap == pytest.approx(gap_gram, rel=1e-6, abs=1e-13 * F)
+    assert m.dual_gap_ <= gap + 1e-13 * F and gap <= 1e-8 * F
+
+
+def test_admm_with_ridge_and_warm_start():
+    X, y, task = _problem("heterogeneous", seed=7)
+    kw = dict(penalty="trace", lambda1=0.05, lambda2=0.03)
+    m = LinearMultiTaskRegressor(tol=1e-11, warm_start=True, **kw).fit(X, y, task=task)
+    ref = _fista_optimum(X, y, task, **kw)
+    F, F_ref = m.objective_history_[-1], ref.objective_history_[-1]
+    assert m.solver_ == "admm" and abs(F - F_ref) <= 1e-9 * F_ref
+    n_cold = m.n_iter_
+    m.set_params(lambda1=0.045).fit(X, y, task=task)
+    cold = LinearMultiTaskRegressor(tol=1e-11, **{**kw, "lambda1": 0.045}).fit(
+        X, y, task=task)
+    assert m.objective_history_[-1] == pytest.approx(cold.objective_history_[-1],
+                                                     rel=1e-9)
+    assert m.n_iter_ <= n_cold
+
+
+def test_cluster_prox_and_value_are_exact():
+    rng = np.random.default_rng(8)
+    d, T, k = 3, 5, 2
+    pen = P.Cluster(0.7, 0.4, k, d, T)
+    W = rng.standard_normal((d, T))
+    # coef_value is the minimum over M of the smooth term: attained at the
+    # returned M, which is feasible, and no random feasible M does better.
+    M = pen.best_cluster_matrix(W)
+    vals = np.linalg.eigvalsh(M)
+    assert vals.min() >= -1e-12 and vals.max() <= 1 + 1e-12
+    assert np.trace(M) == pytest.approx(k)
+    value = pen.coef_value(W)
+    assert pen.smooth(np.vstack([W, M]))[0] == pytest.approx(value, rel=1e-12)
+    for _ in range(20):
+        Q, _ = np.linalg.qr(rng.standard_normal((T, T)))
+        m = P.cluster.project_eigenvalues(rng.uniform(0, 1, T), k)
+        assert pen.smooth(np.vstack([W, (Q * m) @ Q.T]))[0] >= value - 1e-12
+    # The prox minimizes step * value(Z) + ||Z - V||^2 / 2 (checked by a
+    # generic optimizer started from the prox's answer and from V).
+    V, step = rng.standard_normal((d, T)), 0.8
+    Z = pen.prox_coef(V, step)
+
+    def phi(z):
+        z = z.reshape(d, T)
+        return step * pen.coef_value(z) + 0.5 * np.sum((z - V) ** 2)
+
+    for start in (Z, V):
+        best = minimize(phi, start.ravel(), method="Powell",
+                        options={"xtol": 1e-10, "ftol": 1e-14, "maxiter": 50_000})
+        assert phi(Z.ravel()) <= best.fun + 1e-10
+
+
+def test_graph_gap_needs_the_null_space_shift():
+    # A chain's Laplacian is flat along the constant task direction: the
+    # plain residual is not dual feasible there, the shifted one is, and the
+    # resulting gap vanishes at the optimum and bounds the distance to it.
+    X, y, task = _problem("heterogeneous", seed=9)
+    kw = dict(penalty="graph", graph=P.chain_graph(4), lambda1=0.2)
+    m = LinearMultiTaskRegressor(tol=1e-12, **kw).fit(X, y, task=task)
+    assert m.solver_ == "admm" and m.dual_gap_ <= 1e-12 * m.objective_history_[-1]
+    pen = P.Graph(0.2, P.chain_graph(4))
+    N = pen.dual_null_space(0.0)
+    assert N.shape == (4, 1)
+    np.testing.assert_allclose(np.abs(N[:, 0]), 0.5)
+    assert pen.dual_null_space(0.1) is None
+
+
+# -- logistic loss: proximal Newton -----------------------------------------------
+
+def _labels(layout, seed=10):
+    X, y, task = _problem(layout, seed=seed)
+    if layout == "shared":
+        return X, np.where(y > np.median(y, axis=0), 1.0, 0.0), None
+    return X, (y > np.median(y)).astype(float), task
+
+
+@pytest.mark.parametrize("layout", ["shared", "heterogeneous"])
+@pytest.mark.parametrize("penalty,extra", [
+    ("l21", {}), ("lasso", {}), ("trace", {}), ("dirty", {}), ("robust_lowrank", {}),
+    ("graph", {"lambda2": 0.05}), ("cluster", {}), ("l21", {"lambda2": 0.05})])
+def test_newton_reaches_the_fista_optimum(layout, penalty, extra):
+    X, y, task = _labels(layout)
+    fit_intercept = layout == "heterogeneous"
+    kw = {"penalty": penalty, "lambda1": 0.02, "lambda3": 0.03,
+          "fit_intercept": fit_intercept, **_penalty_kwargs(penalty), **extra}
+    m = LinearMultiTaskClassifier(tol=1e-10, **kw).fit(X, y, task=task)
+    assert m.solver_ == "newton" and m.n_iter_ >= 1
+    F = m.objective_history_[-1]
+    assert m.dual_gap_ <= 1e-10 * F
+    assert np.all(np.diff(m.objective_history_) <= 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = LinearMultiTaskClassifier(solver="fista", stopping="relative_objective",
+                                        tol=1e-15, max_iter=20_000, **kw).fit(
+            X, y, task=task)
+    F_ref = ref.objective_history_[-1]
+    assert abs(F - F_ref) <= 1e-9 * F_ref
+    # The gap is an upper bound: of the distance to FISTA's best point too.
+    assert F - F_ref <= m.dual_gap_ + 1e-13 * F_ref
+    # ... and FISTA's own certificate (computed by final_gap on its iterate,
+    # intercepts refined for the dual) bounds its distance to ours.
+    assert F_ref - F <= ref.dual_gap_ + 1e-13 * F_ref
+
+
+def test_logistic_gap_bounds_the_suboptimality():
+    X, y, task = _labels("heterogeneous", seed=11)
+    codes = np.searchsorted(np.unique(task), task)
+    datafit = MultiTaskDatafit(X, np.where(y > 0, 1.0, -1.0), codes, 4, loss="logistic")
+    for name in ("l21", "trace", "cluster"):
+        pen = _make(name, 0.02, 0.03)
+        best = fit_penalized(datafit, pen, max_iter=100, tol=1e-12, stopping="dual_gap",
+                             solver="auto")
+        assert best.solver == "newton" and best.dual_gap <= 1e-12 * \
+            best.objective_history[-1]
+        F_star = best.objective_history[-1] - best.dual_gap
+        for k in (1, 5, 30, 200):
+            fit = fit_penalized(datafit, pen, max_iter=k, stopping="max_iter")
+            F = fit.objective_history[-1]
+            assert 0 <= F - F_star <= fit.dual_gap + 1e-12
+    # Without intercepts the candidate needs no refinement; gap = 0 nowhere
+    # but at the optimum.
+    pen = P.L21(0.02)
+    fit = fit_penalized(datafit, pen, fit_intercept=False, max_iter=3,
+                        stopping="max_iter")
+    assert fit.dual_gap > 1e-6
+
+
+def test_newton_refusals_and_fallback():
+    X, y, task = _labels("heterogeneous")
+    with pytest.raises(ValueError, match=r"solver='newton' needs loss='logistic'"):
+        LinearMultiTaskRegressor(solver="newton").fit(X, y, task=task)
+    with pytest.raises(ValueError, match=r"solver='newton' needs stopping='dual_gap'"):
+        LinearMultiTaskClassifier(solver="newton", stopping="relative_objective").fit(
+            X, y, task=task)
+    # SRMTL's l1 part has no certificate, nor has the graph term without a
+    # ridge with the logistic loss (the dual point would have to leave the
+    # null space of the Laplacian): FISTA with the objective rule.
+    for lambda3 in (0.01, 0.0):
+        m = LinearMultiTaskClassifier(penalty="graph", graph=P.chain_graph(4),
+                                      lambda3=lambda3).fit(X, y, task=task)
+        assert m.solver_ == "fista" and np.isnan(m.dual_gap_)

@@ -76,27 +76,33 @@ _PARAMS_DOC = """
     task_weighting : {"samples", "uniform"}, default="samples"
         Loss scaling across tasks (see the objective).
     max_iter : int, default=1000
-        Maximum number of iterations (FISTA steps, or coordinate-descent
-        epochs).
+        Maximum number of iterations (FISTA steps, coordinate-descent
+        epochs, ADMM iterations or Newton steps).
     tol : float, default=1e-6
         Tolerance of the stopping rule: with the duality gap, the fit stops
         once ``dual_gap_ <= tol * objective``.
     stopping : {"auto", "dual_gap", "relative_objective", "absolute_objective", \
 "max_iter"}, default="auto"
         ``"dual_gap"``: the certified duality gap relative to the objective
-        (squared loss with ``"l21"``, ``"lasso"``, ``"trace"``, and with
-        ``lambda2=0`` the ``W = P + Q`` penalties).  The other three are
-        MALSAR's rules on the change of the objective (FISTA only).
-        ``"auto"`` takes the gap with ``solver="bcd"`` and
-        ``"relative_objective"`` with FISTA (whose gap, reported as
-        ``dual_gap_`` all the same, shrinks only like the square root of its
-        suboptimality).
-    solver : {"auto", "fista", "bcd"}, default="auto"
+        (squared and logistic loss with ``"l21"``, ``"lasso"``, ``"trace"``;
+        ``"graph"`` without l1 part (``lambda3=0``; with the logistic loss
+        only with ``lambda2 > 0``); with ``lambda2=0`` ``"cluster"`` and the
+        ``W = P + Q`` penalties).  The other three are MALSAR's rules on the
+        change of the objective (FISTA only).  ``"auto"`` takes the gap with
+        ``"bcd"``, ``"admm"`` and ``"newton"``, and ``"relative_objective"``
+        with FISTA (whose gap, reported as ``dual_gap_`` all the same, shrinks
+        only like the square root of its suboptimality).
+    solver : {"auto", "fista", "bcd", "admm", "newton"}, default="auto"
         ``"fista"``: accelerated proximal gradient (every model).
         ``"bcd"``: block coordinate descent over feature rows with working
         sets and Anderson extrapolation (squared loss, ``"l21"`` or
-        ``"lasso"``, stopping on the gap).  ``"auto"`` picks ``"bcd"`` where it
-        applies.
+        ``"lasso"``).  ``"admm"``: ADMM whose loss step is an exact solve
+        per task (squared loss, every penalty with a certificate).
+        ``"newton"``: proximal Newton for the logistic loss, each step a
+        weighted least-squares model solved by ``"bcd"`` or ``"admm"``.  The
+        last three stop on the gap.  ``"auto"``: ``"newton"`` for the
+        logistic loss, ``"bcd"`` for ``"l21"``/``"lasso"`` with more than 64
+        features, else ``"admm"``; FISTA where no certificate exists.
     warm_start : bool, default=False
         Start from the previous solution when refitting.
     task_column : int or str, default=None
@@ -104,8 +110,10 @@ _PARAMS_DOC = """
     verbose : int, default=0
         When > 0, print the solver's progress: with FISTA the objective and
         its relative change every ``max(1, max_iter // 20)`` iterations, with
-        coordinate descent the objective and the duality gap at every global
-        gap check; each with the elapsed seconds, then a final line.
+        coordinate descent, ADMM and proximal Newton the objective and the
+        duality gap at every gap check (every working-set round, 10 ADMM
+        iterations, Newton step); each with the elapsed seconds, then a final
+        line.
 """
 
 _ATTRS_DOC = """
@@ -121,10 +129,10 @@ _ATTRS_DOC = """
         Objective values, non-increasing, starting at the initial point.
     dual_gap_ : float
         Duality gap at the solution: an upper bound of the distance of the
-        objective to its minimum (NaN where no certificate exists: the
-        logistic loss, ``"graph"``, ``"cluster"``).
+        objective to its minimum (NaN where no certificate exists; see
+        ``stopping``).
     solver_ : str
-        The solver used (``"fista"`` or ``"bcd"``).
+        The solver used (``"fista"``, ``"bcd"``, ``"admm"`` or ``"newton"``).
     n_iter_ : int
     n_features_in_ : int
 """
@@ -266,7 +274,8 @@ class _LinearMultiTaskBase(BaseEstimator):
                             stopping=self.stopping, solver=self.solver,
                             verbose=int(self.verbose))
         if not fit.converged:
-            name = {"bcd": "Coordinate descent"}.get(fit.solver, "FISTA")
+            name = {"bcd": "Coordinate descent", "admm": "ADMM",
+                    "newton": "Proximal Newton"}.get(fit.solver, "FISTA")
             warnings.warn(
                 f"{name} did not meet the stopping rule ({self.stopping}, "
                 f"tol={self.tol}) in max_iter={self.max_iter} iterations. Increase "

@@ -1,8 +1,10 @@
-"""Linear multi-task estimators (MALSAR / RMTL formulations) on one FISTA engine.
+"""Linear multi-task estimators (MALSAR / RMTL formulations).
 
 The estimators are thin shells: validation (:mod:`rkhsmtl._validation`) ->
-data-fitting term (:mod:`._losses`) x penalty (:mod:`.penalties`) -> FISTA
-(:mod:`._fista`).  numpy only: arrays of other libraries are moved to numpy.
+data-fitting term (:mod:`._losses`) x penalty (:mod:`.penalties`) -> a solver
+chosen by :func:`._path.choose_solver` (FISTA :mod:`._fista`, coordinate
+descent :mod:`._bcd`, ADMM :mod:`._admm`, proximal Newton
+:mod:`._prox_newton`).  numpy only: arrays of other libraries are moved to numpy.
 The shared core is :class:`._base._LinearMultiTaskBase`; the cross-validated
 versions are in :mod:`._cv`.
 """

@@ -26,6 +26,13 @@ cancellation between large numbers:
     P - D = \tfrac12 \sum_t n_t m_t^2 + \tfrac12 (1 - s)^2 Q
             + h(W) - s \langle U_0, W \rangle + h^*(s U_0).
 
+* ``h`` quadratic-type (``"graph"`` without l1 part, ``"cluster"``):
+  ``h^*(s U) = s^2 h^*(U)`` in closed form and ``s`` minimizes the gap.
+  ``"graph"`` is flat along the null space ``N`` of its Laplacian, where
+  ``h^*`` is infinite unless ``U N = 0``: the dual point is then taken at
+  ``W' = W + M N^T`` with ``M`` solving ``sum_t G_t M n_t n_t^T = U_0 N``
+  (:func:`null_shift`), which makes ``U_0(W') N = 0``; the gap at ``W`` is
+  ``P(W) - P(W') + gap(W')``.
 * ``lambda2 = 0``: ``h^*`` is the indicator of the dual set of ``Omega``;
   ``s`` is the best value inside it, ``s <= 1 / gauge(U0)``.
 * ``lambda2 > 0``: ``h^*(U) = dist(U, dual set)^2 / (4 lambda2)`` where the
@@ -45,8 +52,14 @@ import numpy as np
 def gap_available(penalty, loss, lambda2=0.0):
     """Whether :func:`duality_gap` certifies this model with a gap that
     vanishes at the optimum (so that it can serve as the stopping rule)."""
-    if loss != "squared":
+    if loss not in ("squared", "logistic"):
         return False
+    if loss == "logistic" and penalty.dual_null_space(lambda2) is not None:
+        # The null-space shift of the dual point (null_shift) needs the
+        # squared loss; a logistic dual point cannot be moved that way.
+        return False
+    if penalty.has_dual_quadratic(lambda2):
+        return True
     probe = np.zeros((1, 1))
     if lambda2 > 0:
         return penalty.dual_distance_sq(probe) is not None
@@ -86,7 +99,7 @@ def duality_gap(penalty, lambda2, V, W, loss_value, gW, gb, xsum, wsum, *,
         NaN when the penalty has no certificate.
     """
     ridge = lambda2 * float(np.sum(W * W))
-    h = ridge + penalty.value(V)
+    h = ridge + penalty.value(V) + penalty.smooth(V)[0]
     primal = loss_value + h
     if fit_intercept:
         m = -gb / wsum
@@ -98,6 +111,13 @@ def duality_gap(penalty, lambda2, V, W, loss_value, gW, gb, xsum, wsum, *,
     Q = max(2.0 * loss_value - 2.0 * centre, 0.0)
     Ug = U0 if rows is None else U0[rows]
     inner = float(np.sum(U0 * W))
+    if penalty.has_dual_quadratic(lambda2):
+        q = penalty.dual_quadratic(Ug, lambda2)
+        # Best s of (1 - s)^2 Q / 2 - s <U0, W> + s^2 q.
+        s = (Q + inner) / (Q + 2.0 * q) if Q + 2.0 * q > 0 else 1.0
+        s = max(s, 0.0)
+        gap = centre + 0.5 * (1.0 - s) ** 2 * Q + h - s * inner + s * s * q
+        return primal, max(gap, 0.0)
     if lambda2 > 0:
         dist = penalty.dual_distance_sq(Ug)
         if dist is not None:
@@ -111,3 +131,30 @@ def duality_gap(penalty, lambda2, V, W, loss_value, gW, gb, xsum, wsum, *,
     s = min(max(s, 0.0), s_max)
     gap = centre + 0.5 * (1.0 - s) ** 2 * Q + h - s * inner
     return primal, max(gap, 0.0)
+
+
+def null_shift(stats, W, N):
+    """``M N^T`` making ``U_0(W + M N^T) N = 0`` (see the module docstring).
+
+    ``stats`` are the profiled statistics (:meth:`TaskGram.centered` with
+    intercepts), for which ``U_0(W) = C - G W`` per task whatever ``b``;
+    the system is consistent (both sides lie in the row space of the data),
+    so its least-squares solution is exact.
+    """
+    d, p = W.shape[0], N.shape[1]
+    rhs = (stats.xty - stats.matvec(W)) @ N
+    op = np.einsum("ijt,ta,tb->iajb", stats.full_gram(), N, N).reshape(d * p, d * p)
+    M = np.linalg.lstsq(op, rhs.ravel(), rcond=None)[0].reshape(d, p)
+    return M @ N.T
+
+
+def shifted_gap(penalty, lambda2, stats, evaluate, V, W):
+    """``evaluate(V, W) -> (primal, gap)``, moving the dual point off the
+    null space of the penalty where it has one (``"graph"``)."""
+    primal, gap = evaluate(V, W)
+    N = penalty.dual_null_space(lambda2)
+    if N is None or not np.isfinite(gap):
+        return primal, gap
+    W2 = W + null_shift(stats, W, N)
+    primal2, gap2 = evaluate(W2, W2)
+    return primal, max(primal - primal2 + gap2, 0.0)

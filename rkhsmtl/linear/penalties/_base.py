@@ -81,6 +81,23 @@ class Penalty:
         None when not available in closed form."""
         return None
 
+    def dual_quadratic(self, U, lambda2=0.0):
+        """For a penalty that is a quadratic-type function (``"graph"``
+        without l1 part, ``"cluster"``): ``q`` with ``h^*(s U) = s^2 q`` for
+        ``h = lambda2 ||W||^2 + smooth + value``, valid for ``U`` orthogonal
+        to :meth:`dual_null_space`.  None otherwise."""
+        return None
+
+    def has_dual_quadratic(self, lambda2=0.0):
+        """Whether :meth:`dual_quadratic` gives the conjugate at this ``lambda2``."""
+        return False
+
+    def dual_null_space(self, lambda2=0.0):
+        """Orthonormal (n_tasks, p) basis of the task directions along which
+        ``h`` is flat (``h^*`` is finite only for ``U`` orthogonal to them);
+        None when there is none."""
+        return None
+
 
 class PairPenalty(Penalty):
     """Base for the ``W = P + Q`` models: the variable is ``stack([P, Q])``.

@@ -30,6 +30,48 @@ def project_eigenvalues(values, k, tol=1e-12, max_iter=200):
     return np.clip(values - theta, 0.0, 1.0)
 
 
+def cluster_weights(s, k, offset):
+    r"""Eigenvalues ``m`` of the best ``M`` for squared singular values ``s``.
+
+    Minimizes ``sum_i s_i / (offset + m_i)`` over ``0 <= m_i <= 1`` with
+    ``sum_i m_i = min(k, len(s))`` (the directions with ``s_i = 0`` take the
+    rest of ``tr M = k`` at no cost).  The minimizer is
+    ``m_i = clip(u sqrt(s_i) - offset, 0, 1)`` with ``u`` the root of a
+    piecewise-linear increasing function; it is found exactly on its
+    breakpoints.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.linear.penalties.cluster import cluster_weights
+    >>> cluster_weights(np.array([4.0, 1.0, 0.0]), 1, 0.5).round(6).tolist()
+    [0.833333, 0.166667, 0.0]
+    """
+    s = np.maximum(np.asarray(s, dtype=np.float64), 0.0)
+    root = np.sqrt(s)
+    pos = root > 0
+    out = np.zeros_like(s)
+    r = int(pos.sum())
+    if r == 0:
+        return out
+    target = min(float(k), float(r))
+    if target >= r:
+        out[pos] = 1.0
+        return out
+    rp = root[pos]
+    breaks = np.sort(np.concatenate([offset / rp, (offset + 1.0) / rp]))
+    totals = np.clip(np.outer(breaks, rp) - offset, 0.0, 1.0).sum(axis=1)
+    i = int(np.searchsorted(totals, target))  # totals is non-decreasing
+    if i == 0:
+        u = breaks[0]
+    else:
+        lo, hi = breaks[i - 1], breaks[i]
+        flo, fhi = totals[i - 1], totals[i]
+        u = hi if fhi == flo else lo + (target - flo) * (hi - lo) / (fhi - flo)
+    out[pos] = np.clip(u * rp - offset, 0.0, 1.0)
+    return out
+
+
 def project_cluster_set(M, k):
     """Projection of a (symmetrized) ``M`` onto ``{0 <= M <= I, tr M = k}``."""
     S = 0.5 * (M + M.T)
@@ -127,3 +169,56 @@ class Cluster(Penalty):
 
     def components(self, V):
         return {"W": V[: self.n_features].copy(), "M": V[self.n_features:].copy()}
+
+    # -- the penalty as a function of W alone (M minimized out) --------------
+    def coef_value(self, W):
+        """``min_M c tr(W (eta I + M)^{-1} W^T)``: the cluster norm squared."""
+        sigma = np.linalg.svd(W, compute_uv=False)
+        m = cluster_weights(sigma ** 2, self.n_clusters, self.eta)
+        return self.c * float(np.sum(sigma ** 2 / (self.eta + m)))
+
+    def best_cluster_matrix(self, W):
+        """The ``M`` attaining :meth:`coef_value` (its eigenvectors are the
+        right singular vectors of ``W``; the rest of ``tr M = k`` is spread
+        evenly over the null space of ``W``)."""
+        _, sigma, Rt = np.linalg.svd(W, full_matrices=False)
+        keep = sigma > 0
+        R, sigma = Rt[keep].T, sigma[keep]
+        m = cluster_weights(sigma ** 2, self.n_clusters, self.eta)
+        T = self.n_tasks
+        M = (R * m) @ R.T
+        rest = T - R.shape[1]
+        if rest > 0:
+            M += (self.n_clusters - m.sum()) / rest * (np.eye(T) - R @ R.T)
+        return 0.5 * (M + M.T)
+
+    def complete(self, W):
+        """Variable ``[W; M]`` with the best ``M`` for ``W``."""
+        return np.vstack([W, self.best_cluster_matrix(W)])
+
+    def prox_coef(self, V, step):
+        r"""Prox of ``step * coef_value`` at ``V`` (d, T).
+
+        For fixed ``A = eta I + M`` the minimizer is
+        ``W = V A (A + kappa I)^{-1}`` (``kappa = 2 c step``) with value
+        ``c tr(V^T V (A + kappa I)^{-1})``; minimizing that over ``M`` aligns
+        ``M`` with the right singular vectors of ``V``
+        (:func:`cluster_weights` with offset ``eta + kappa``).
+        """
+        kappa = 2.0 * self.c * step
+        P, sigma, Rt = np.linalg.svd(V, full_matrices=False)
+        m = cluster_weights(sigma ** 2, self.n_clusters, self.eta + kappa)
+        a = self.eta + m
+        return (P * (sigma * a / (a + kappa))) @ Rt
+
+    def has_dual_quadratic(self, lambda2=0.0):
+        return lambda2 == 0
+
+    def dual_quadratic(self, U, lambda2=0.0):
+        # sup_W <U, W> - min_M c tr(W A^{-1} W^T) = max_M tr(U A U^T) / (4 c)
+        # = (eta ||U||^2 + sum of the k largest eigenvalues of U^T U) / (4 c).
+        if lambda2 > 0:
+            return None
+        sigma = np.linalg.svd(U, compute_uv=False) if U.size else np.zeros(0)
+        top = float(np.sum(np.sort(sigma ** 2)[::-1][: self.n_clusters]))
+        return (self.eta * float(np.sum(U * U)) + top) / (4.0 * self.c)

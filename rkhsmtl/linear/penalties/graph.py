@@ -47,6 +47,11 @@ class Graph(Penalty):
         # W G G^T costs d T^2 instead of d T m when there are many edges.
         self._laplacian = self.G @ self.G.T
 
+    def coupling(self):
+        """The (T, T) matrix ``K = lambda1 G G^T`` of the smooth term
+        ``tr(W K W^T)``."""
+        return self.lambda1 * self._laplacian
+
     def smooth(self, W):
         WL = W @ self._laplacian
         return self.lambda1 * float(np.sum(W * WL)), 2.0 * self.lambda1 * WL
@@ -58,6 +63,30 @@ class Graph(Penalty):
         if self.lambda3 == 0:
             return W
         return soft_threshold(W, step * self.lambda3)
+
+    def _spectrum(self, lambda2):
+        if getattr(self, "_eig_for", None) != lambda2:
+            vals, vecs = np.linalg.eigh(self.lambda1 * self._laplacian
+                                        + lambda2 * np.eye(len(self._laplacian)))
+            floor = 1e-10 * max(float(vals.max(initial=0.0)), np.finfo(float).tiny)
+            self._eig = vals, vecs, vals > floor
+            self._eig_for = lambda2
+        return self._eig
+
+    def has_dual_quadratic(self, lambda2=0.0):
+        return self.lambda3 == 0
+
+    def dual_quadratic(self, U, lambda2=0.0):
+        # h = U -> W K W^T with K = lambda1 L + lambda2 I: h^*(U) = tr(U K^+ U^T) / 4.
+        if self.lambda3 > 0:
+            return None
+        vals, vecs, pos = self._spectrum(lambda2)
+        UE = U @ vecs[:, pos]
+        return 0.25 * float(np.sum(UE * UE / vals[pos]))
+
+    def dual_null_space(self, lambda2=0.0):
+        vals, vecs, pos = self._spectrum(lambda2)
+        return None if pos.all() else vecs[:, ~pos]
 
     def lambda_max(self, G):
         # The graph term vanishes at W = 0 and never forces it; only an l1
