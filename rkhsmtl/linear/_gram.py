@@ -140,10 +140,14 @@ class TaskGram:
         n = self.wsum
         mean_x = self.xsum / n  # (d, T)
         ymean = self.ysum / n
-        if self.shared and np.allclose(mean_x, mean_x[:, :1], rtol=1e-13, atol=0):
+        if self.shared and (np.array_equal(mean_x, np.repeat(mean_x[:, :1], len(n), 1))
+                            or np.allclose(mean_x, mean_x[:, :1], rtol=1e-13, atol=0)):
             # Same weights in every task: the centred Gram stays shared.
+            # (One (d, d) temporary: on large d this step is a memory pass.)
             xs = self.xsum[:, 0] / self.scale[0]
-            gram = self.gram - np.outer(xs, xs) / (n[0] / self.scale[0])
+            gram = np.multiply.outer(xs, xs)  # (exactly symmetric)
+            gram /= n[0] / self.scale[0]
+            np.subtract(self.gram, gram, out=gram)
             scale = self.scale
         else:
             gram = self.full_gram() - np.einsum("it,jt->jit", self.xsum, mean_x)
