@@ -60,6 +60,11 @@ COMMON_ATTRIBUTES = """\
         The objective after every coefficient step (non-increasing).
     n_iter_ : int
         Number of structure steps taken.
+    n_factorizations_ : int
+        Factorizations of the N x N system made during the fit (heterogeneous
+        tasks on the exact path: later steps are solved by PCG on the last
+        factor, refactored only when it goes stale); 0 where no N x N system
+        is factored.
     dual_coef_ : array of shape (n_train_rows, n_tasks)
         Prediction coefficients B: ``f_t(x) = k(x, X_fit_) @ B[:, t]``.
     intercept_ : array of shape (n_tasks,)

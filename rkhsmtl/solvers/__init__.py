@@ -8,6 +8,11 @@
 * :mod:`~rkhsmtl.solvers.dense_eigen`: heterogeneous tasks, one eigh for many
   alphas (cross-validation paths, singular fallbacks).
 * :mod:`~rkhsmtl.solvers.hadamard_cg`: heterogeneous tasks, matrix-free PCG.
+* :mod:`~rkhsmtl.solvers.warm_cholesky`: heterogeneous tasks, a sequence of
+  task matrices (the learned structures' steps): PCG on the last Cholesky
+  factor, refactored when stale.
+* :mod:`~rkhsmtl.solvers.feature_statistics`, :mod:`~rkhsmtl.solvers.feature_ridge`:
+  the approximate path (one pass of sufficient statistics, then m x m solves).
 
 :func:`choose_solver` holds the ``"auto"`` rule.
 """

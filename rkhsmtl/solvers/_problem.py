@@ -25,11 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import is_numpy
+from .._backend import is_numpy, to_numpy
 from . import cholesky, dense_eigen, hadamard_cg, masked_cg, sylvester
 from ._auto import choose_solver, kernel_fits
 from ._hadamard import one_hot, task_rows
 from ._kernel_operator import KernelOperator
+from .warm_cholesky import WarmCholeskySequence, task_block_matmat
 
 
 @dataclass
@@ -92,6 +93,11 @@ class SeparableProblem:
     ('eigen', (3, 2), (2,))
     """
 
+    #: Private switch: a sequence of solves (the alternating engine) reuses the
+    #: last Cholesky factor as a PCG preconditioner.  False restores the
+    #: reference path that refactors at every step (the tests compare both).
+    reuse_factorization = True
+
     def __init__(self, data, kernel_fn, *, precomputed=False, solver="auto",
                  tol=1e-10, max_iter=1000):
         xp = data.xp
@@ -122,6 +128,9 @@ class SeparableProblem:
                                     self.n_rows, xp)
         self._K = None
         self._kfac = {}
+        #: N x N factorizations (eigendecompositions of K, Cholesky or eigen
+        #: decompositions of the heterogeneous system) made so far.
+        self.n_factorizations = 0
 
     # ------------------------------------------------------------------ kernel
     def kernel(self):
@@ -146,11 +155,13 @@ class SeparableProblem:
         if row_weights is None:
             if None not in self._kfac:
                 self._kfac[None] = sylvester.decompose_kernel(xp, self.kernel())
+                self.n_factorizations += 1
             return self._kfac[None]
         cached = self._kfac.get("weighted")
         if cached is not None and bool(xp.all(cached[0] == row_weights)):
             return cached[1]
         kfac = sylvester.decompose_kernel(xp, self.kernel(), sample_weight=row_weights)
+        self.n_factorizations += 1
         self._kfac["weighted"] = (xp.asarray(row_weights, copy=True), kfac)
         return kfac
 
@@ -262,6 +273,7 @@ class SeparableProblem:
                     chol = cholesky.factor(xp, self.kernel(), A, self.codes, d,
                                            alpha, overwrite=consume,
                                            offsets=self.offsets)
+                    self.n_factorizations += 1
                     c, b = cholesky.solve(chol, xp, y, E, d, fit_intercept)
                 except np.linalg.LinAlgError:
                     warnings.warn(
@@ -276,12 +288,31 @@ class SeparableProblem:
             if c is None:
                 fac = dense_eigen.decompose(xp, self.kernel(), A, self.codes, E, d,
                                             overwrite=consume, offsets=self.offsets)
+                self.n_factorizations += 1
                 c, b = dense_eigen.solve(fac, y, alpha, fit_intercept)
             if consume:
                 self.release_kernel()
         b = b if b is not None else xp.zeros((self.n_tasks,), dtype=c.dtype)
         B = c[:, None] * task_rows(xp, A, self.codes)
+        info["task_matrix"] = A
         return Solution(B, b, c, info)
+
+    def sequence(self, alpha, *, weights=None, fit_intercept=True):
+        """A solver for many task matrices at one alpha and one set of weights.
+
+        Returns None where there is nothing to reuse (shared inputs, the
+        matrix-free solver, or ``reuse_factorization`` switched off); the
+        caller then calls :meth:`solve` every time.  Otherwise an object whose
+        ``solve(A, x0=None, tol=None)`` returns a :class:`Solution` equal to
+        :meth:`solve`'s to the CG tolerance, preconditioning by the last
+        Cholesky factor and refactoring only when it has gone stale (see
+        :mod:`rkhsmtl.solvers.warm_cholesky`).
+        """
+        if (not self.reuse_factorization or self.layout != "heterogeneous"
+                or self.solver != "cholesky"):
+            return None
+        weights = self.loss_weights() if weights is None else weights
+        return _FactorSequence(self, alpha, weights, fit_intercept)
 
     def kernel_matmat(self, V):
         """K @ V with the stored kernel, or in row blocks when N x N does not fit."""
@@ -301,12 +332,48 @@ class SeparableProblem:
             ``K @ B``.
         """
         xp = self.xp
-        KB = self.kernel_matmat(solution.dual_coef)
+        A = solution.info.get("task_matrix") if self.layout != "shared" else None
+        if A is not None and (solution.info.get("KcE") is not None
+                              or self._K is not None or self.precomputed):
+            # K B = K (c * E) A: one pass over K by task blocks (2 N^2 flops)
+            # instead of the 2 N^2 T of K @ B; the warm solver hands it over.
+            Z = solution.info.get("KcE")
+            if Z is None:
+                Z = task_block_matmat(xp, self.kernel(), self.offsets, solution.coef,
+                                      one_hot(xp, self.codes, self.n_tasks,
+                                              like=solution.coef))
+            KB = Z @ A
+        else:
+            KB = self.kernel_matmat(solution.dual_coef)
         if self.layout == "shared":
             return KB, KB + solution.intercept[None, :], KB
         E = one_hot(xp, self.codes, self.n_tasks, like=KB)
         f = xp.sum(KB * E, axis=1)
         return f, f + E @ solution.intercept, KB
+
+    def scores_and_gram(self, solution):
+        """Training scores F (N,) and ``M = B^T K B`` (numpy), or None.
+
+        For a heterogeneous solution that carries ``K @ (c * E)`` (the warm
+        sequence's), both come in O(N T + T^3) without touching K:
+        ``K B = Z A`` and ``B^T K B = A^T (E^T diag(c) Z) A``.
+        """
+        A, Z = solution.info.get("task_matrix"), solution.info.get("KcE")
+        if self.layout == "shared" or A is None or Z is None:
+            return None
+        xp, c = self.xp, solution.coef
+        Zt = xp.matrix_transpose(Z)
+        A_cols = xp.matrix_transpose(task_rows(xp, A, self.codes))
+        f = xp.sum(Zt * A_cols, axis=0)
+        F = f + task_rows(xp, solution.intercept, self.codes)
+        if is_numpy(xp):
+            S = np.stack([c[lo:hi] @ Z[lo:hi] for lo, hi in
+                          zip(self.offsets[:-1], self.offsets[1:])])
+        else:
+            E = one_hot(xp, self.codes, self.n_tasks, like=c)
+            S = xp.matrix_transpose(E) @ (c[:, None] * Z)
+        M = to_numpy(xp.matrix_transpose(A) @ S @ A)
+        return F, 0.5 * (M + M.T)
 
     def _kernel_operator(self):
         xp = self.xp
@@ -318,6 +385,43 @@ class SeparableProblem:
     def training_rows(self):
         """Training inputs in the order of the dual coefficients' rows."""
         return self.X
+
+
+class _FactorSequence:
+    """:meth:`SeparableProblem.sequence`'s solver (see there)."""
+
+    def __init__(self, problem, alpha, weights, fit_intercept):
+        self.problem, self.alpha = problem, alpha
+        self.weights, self.fit_intercept = weights, fit_intercept
+        self._seq = None
+
+    def solve(self, A, x0=None, tol=None):
+        problem, xp = self.problem, self.problem.xp
+        if not problem.reuse_factorization:
+            return problem.solve(A, self.alpha, weights=self.weights,
+                                 fit_intercept=self.fit_intercept)
+        if self._seq is None:
+            self._seq = WarmCholeskySequence(
+                xp, problem.kernel(), problem.codes, problem.offsets,
+                xp.sqrt(self.weights), self.alpha, self.fit_intercept,
+                tol=problem.tol)
+        before = self._seq.n_factorizations
+        try:
+            c, b, info = self._seq.solve(A, problem.targets, x0=x0, tol=tol)
+        except np.linalg.LinAlgError:
+            # Not numerically positive definite: the one-shot path warns and
+            # falls back to the eigen solver; use it from now on.
+            self._seq = None
+            problem.reuse_factorization = False
+            return problem.solve(A, self.alpha, weights=self.weights,
+                                 fit_intercept=self.fit_intercept)
+        finally:
+            if self._seq is not None:
+                problem.n_factorizations += self._seq.n_factorizations - before
+        b = b if b is not None else xp.zeros((problem.n_tasks,), dtype=c.dtype)
+        info.update(solver="cholesky", task_matrix=A)
+        B = c[:, None] * task_rows(xp, A, problem.codes)
+        return Solution(B, b, c, info)
 
 
 def predict_all(xp, kernel_fn, X_new, X_fit, dual_coef, intercept, precomputed=False,

@@ -1,0 +1,192 @@
+"""Exact heterogeneous learned structures and cross-validation grids on School.
+
+Prints, measured in one run on this machine:
+
+* for TaskRelationLearning(lambda_1=0.01, lambda_2=0.1, gamma=0.02) (MTRL) and
+  TaskStructureLearning(penalty="trace", gamma=0.02) on a 2,772-row School
+  subsample and on all ~11,500 training rows of the first School split: the
+  whole fit over (kernel computation + one Cholesky of the N x N matrix)
+  (goal <= 5), the structure steps and N x N factorizations taken, and,
+  unless ``--skip-reference``, the same fit on the reference path that
+  refactors at every step (``SeparableProblem.reuse_factorization = False``)
+  with the relative difference of the learned task matrices (goal <= 1e-6);
+* MultiTaskKernelRidgeCV(task_matrix="mean") with 3 omegas and 10 alphas on a
+  4,400-row School subsample over one MultiTaskKernelRidge fit on the same
+  rows (goal <= 10).
+
+Rows: split 0 of the School protocol (75/25 within every school), inputs
+standardized on its training rows, subsamples taking the same share of every
+school (as benchmarks/results_school.py does).
+
+Usage: python benchmarks/bench_exact_hetero.py [--sizes 2772,full]
+       [--estimators MTRL,trace] [--skip-reference] [--skip-cv]
+       [--cv-rows 4400] [--cv-compare-eigh]
+"""
+import argparse
+import platform
+import time
+import warnings
+
+import numpy as np
+import scipy.linalg
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+from rkhsmtl import (MultiTaskKernelRidge, MultiTaskKernelRidgeCV, TaskRelationLearning,
+                     TaskStructureLearning)
+from rkhsmtl.datasets import load_school
+from rkhsmtl.kernels import rbf_kernel
+from rkhsmtl.model_selection import school_protocol
+from rkhsmtl.solvers import SeparableProblem
+
+GAMMA = 0.02
+
+
+def _subsample(task, size, seed=0):
+    """About ``size`` rows, the same share of every task (at least 2 per task)."""
+    rng = np.random.RandomState(seed)
+    share = size / len(task)
+    rows = []
+    for t in np.unique(task):
+        idx = np.flatnonzero(task == t)
+        rows.append(rng.choice(idx, max(2, int(round(share * len(idx)))), replace=False))
+    return np.sort(np.concatenate(rows))
+
+
+def _floor(X, task, alpha):
+    """Seconds of the kernel computation and of one Cholesky of K o A + alpha I."""
+    start = time.perf_counter()
+    K = rbf_kernel(X, X, gamma=GAMMA)
+    t_kernel = time.perf_counter() - start
+    order = np.argsort(task, kind="stable")
+    K = np.ascontiguousarray(K[order][:, order])
+    # The fit factors K o A[t_i, t_j] + alpha I; A = I keeps the same cost.
+    K *= task[order][:, None] == task[order][None, :]
+    K[np.diag_indices_from(K)] += alpha
+    start = time.perf_counter()
+    scipy.linalg.cho_factor(K.T, lower=True, overwrite_a=True, check_finite=False)
+    return t_kernel, time.perf_counter() - start
+
+
+def _fit(make, X, y, task, reuse):
+    SeparableProblem.reuse_factorization = reuse
+    try:
+        start = time.perf_counter()
+        model = make().fit(X, y, task=task)
+        return model, time.perf_counter() - start
+    finally:
+        SeparableProblem.reuse_factorization = True
+
+
+ESTIMATORS = {
+    "MTRL": lambda: TaskRelationLearning(lambda_1=0.01, lambda_2=0.1, gamma=GAMMA),
+    "trace": lambda: TaskStructureLearning(penalty="trace", gamma=GAMMA),
+}
+
+
+def learned(X, y, task, label, skip_reference, names):
+    for name in names:
+        make = ESTIMATORS[name]
+        alpha = make()._function_alpha()
+        t_kernel, t_chol = _floor(X, task, alpha)
+        floor = t_kernel + t_chol
+        model, t_fit = _fit(make, X, y, task, reuse=True)
+        line = (f"{label} {name}: N={len(y)}, kernel {t_kernel:.2f} s + Cholesky "
+                f"{t_chol:.2f} s = {floor:.2f} s; fit {t_fit:.2f} s "
+                f"({model.n_iter_} steps, {model.n_factorizations_} factorizations) "
+                f"-> ratio {t_fit / floor:.2f} (goal <= 5)")
+        if not skip_reference:
+            ref, t_ref = _fit(make, X, y, task, reuse=False)
+            A, A_ref = np.asarray(model.task_matrix_), np.asarray(ref.task_matrix_)
+            rel = np.linalg.norm(A - A_ref) / np.linalg.norm(A_ref)
+            line += (f"; refactor-every-step path {t_ref:.2f} s ({ref.n_iter_} steps, "
+                     f"{ref.n_factorizations_} factorizations, ratio "
+                     f"{t_ref / floor:.2f}), speedup {t_ref / t_fit:.2f}x, "
+                     f"relative difference of A {rel:.1e} (goal <= 1e-6)")
+        print(line, flush=True)
+
+
+def cross_validation(X, y, task, compare_eigh):
+    alphas = np.logspace(-3, 2, 10)
+    omegas = [0.25, 0.5, 0.9]
+    # What the per-fold choice rests on: one eigendecomposition of a fold's
+    # matrix (4/5 of the rows) against one Cholesky of it.
+    n_fold = int(0.8 * len(y))
+    M = rbf_kernel(X[:n_fold], X[:n_fold], gamma=GAMMA)
+    M[np.diag_indices_from(M)] += 0.1
+    start = time.perf_counter()
+    scipy.linalg.cho_factor(M.copy(order="F"), lower=True, overwrite_a=True,
+                            check_finite=False)
+    t_chol = time.perf_counter() - start
+    start = time.perf_counter()
+    scipy.linalg.eigh(M, driver="evd", overwrite_a=True, check_finite=False)
+    t_eigh = time.perf_counter() - start
+    del M
+    print(f"fold matrix n={n_fold}: eigh {t_eigh:.2f} s, Cholesky {t_chol:.2f} s -> "
+          f"eigh = {t_eigh / t_chol:.1f} Cholesky factorizations", flush=True)
+    start = time.perf_counter()
+    MultiTaskKernelRidge(alpha=0.1, task_matrix="mean", omega=0.5,
+                         gamma=GAMMA).fit(X, y, task=task)
+    t_one = time.perf_counter() - start
+    start = time.perf_counter()
+    cv = MultiTaskKernelRidgeCV(alphas=alphas, omegas=omegas, task_matrix="mean",
+                                gamma=GAMMA).fit(X, y, task=task)
+    t_cv = time.perf_counter() - start
+    print(f"MultiTaskKernelRidgeCV, N={len(y)}, {len(omegas)} omegas x {len(alphas)} "
+          f"alphas, 5 folds: {t_cv:.2f} s; one fit {t_one:.2f} s -> ratio "
+          f"{t_cv / t_one:.1f} (goal <= 10); selected alpha={cv.alpha_:.3g}, "
+          f"omega={cv.omega_}", flush=True)
+    if compare_eigh:
+        from rkhsmtl.estimators import _ridge_cv
+
+        saved, _ridge_cv.EIGH_IN_CHOLESKYS = _ridge_cv.EIGH_IN_CHOLESKYS, 0
+        try:
+            start = time.perf_counter()
+            ref = MultiTaskKernelRidgeCV(alphas=alphas, omegas=omegas,
+                                         task_matrix="mean", gamma=GAMMA).fit(
+                X, y, task=task)
+            t_ref = time.perf_counter() - start
+        finally:
+            _ridge_cv.EIGH_IN_CHOLESKYS = saved
+        diff = np.max(np.abs(ref.cv_results_["mean_test_score"]
+                             - cv.cv_results_["mean_test_score"]))
+        print(f"  same grid, one eigh per (fold, omega): {t_ref:.2f} s (ratio "
+              f"{t_ref / t_one:.1f}); largest score difference {diff:.1e}",
+              flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="2772,full",
+                        help="comma-separated row counts of the learned-structure "
+                             "fits ('full': all training rows of split 0)")
+    parser.add_argument("--skip-reference", action="store_true",
+                        help="do not time the refactor-every-step reference path")
+    parser.add_argument("--estimators", default="MTRL,trace",
+                        help="comma-separated subset of MTRL,trace")
+    parser.add_argument("--skip-cv", action="store_true")
+    parser.add_argument("--cv-rows", type=int, default=4400)
+    parser.add_argument("--cv-compare-eigh", action="store_true",
+                        help="also time the grid with one eigendecomposition per "
+                             "(fold, omega) for every alpha")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    X, y, task = load_school(return_X_y=True)
+    tr, _ = next(school_protocol(n_splits=1, random_state=0).split(X, y, groups=task))
+    Xtr = StandardScaler().fit(X[tr]).transform(X[tr])
+    ytr, ttr = y[tr], task[tr]
+    print(f"machine: {platform.processor() or platform.machine()}, numpy "
+          f"{np.__version__}, scipy {scipy.__version__}; School split 0: "
+          f"{len(tr)} training rows, {len(np.unique(ttr))} tasks", flush=True)
+    for size in args.sizes.split(","):
+        rows = (np.arange(len(tr)) if size == "full"
+                else _subsample(ttr, int(size)))
+        learned(Xtr[rows], ytr[rows], ttr[rows], f"[{size}]", args.skip_reference,
+                args.estimators.split(","))
+    if not args.skip_cv:
+        rows = _subsample(ttr, args.cv_rows)
+        cross_validation(Xtr[rows], ytr[rows], ttr[rows], args.cv_compare_eigh)
+
+
+if __name__ == "__main__":
+    main()

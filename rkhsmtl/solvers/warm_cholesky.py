@@ -1,0 +1,320 @@
+r"""Heterogeneous tasks, a sequence of task matrices: PCG on the last Cholesky factor.
+
+The alternating engine of the learned structures solves the system of
+:mod:`rkhsmtl.solvers.cholesky`,
+
+.. math::
+
+    M(A)\,\tilde c + \tilde E b = D y, \qquad \tilde E^\top \tilde c = 0,
+    \qquad M(A) = D (K_N \circ E A E^\top) D + \alpha I, \quad \tilde E = D E,
+
+for a task matrix that moves little from one step to the next.  A Cholesky
+factorization made at an earlier matrix :math:`A_0` gives the constraint
+preconditioner
+
+.. math::
+
+    P r = M_0^{-1} r - Z_E S_0^{-1} Z_E^\top r,
+    \qquad Z_E = M_0^{-1} \tilde E, \quad S_0 = \tilde E^\top Z_E,
+
+which maps onto the intercept constraint and *is* the exact bordered solve at
+:math:`A_0`; conjugate gradients warm started from the previous coefficients
+then need a few iterations per step, each one pass over K (the matvec, by
+task blocks) and one pair of triangular solves, instead of an O(N^3/3)
+factorization.  When the iteration counts say the factor has gone stale the
+matrix is refactored at the current A, in the factor's own buffer, so memory
+stays at the kernel plus one factor.  Stale means: the iterations beyond
+:data:`IDEAL_ITER` per solve, summed since the last factorization, have cost
+as much as a factorization (rent or buy), or one solve has not converged
+within ``max_iter`` (it is then finished by the new factor).  The rule counts
+iterations, not seconds, so a fit is deterministic.
+
+Rows must be sorted by task (``offsets[t]:offsets[t+1]`` is task t).
+"""
+import numpy as np
+
+from .._backend import is_cupy, is_numpy
+from . import _hadamard, cholesky
+
+#: Iterations a solve needs on a fresh factor while A moves as in the late
+#: steps of an alternating fit (measured on School: 2 to 3 at tol=1e-10).
+IDEAL_ITER = 2
+
+
+def factorization_cost(n_rows, n_tasks):
+    """Cost of one factorization, in PCG iterations.
+
+    A factorization costs N^3/3 flops plus 2 N^2 T for the intercept columns,
+    at BLAS-3 speed; a PCG iteration streams K and the factor once each
+    (about 4 N^2 flops) at memory speed, plus O(N T) work, taken together as
+    16 times slower per flop (profiled on School, N = 2,772, T = 139, on the
+    2-core machine of docs/benchmarks.md, shared, single-threaded BLAS: a
+    factorization with its intercept columns took 1.9 s, an iteration 0.1 s).
+    """
+    return (n_rows / 3.0 + 2.0 * n_tasks) / 64.0
+
+
+def task_block_matmat(xp, K, offsets, u, E=None):
+    """``K @ (u[:, None] * E)`` (N, T) in one pass over K.
+
+    Column t is ``K[:, rows_t] @ u[rows_t]``: each task's rows of the
+    symmetric K times that task's entries of u, so the product costs 2 N^2
+    flops instead of the 2 N^2 T of a dense product with ``u * E``.
+    """
+    n_tasks = len(offsets) - 1
+    if is_numpy(xp) or is_cupy(xp):
+        Zt = xp.zeros((n_tasks, K.shape[0]), dtype=K.dtype)
+        for t in range(n_tasks):
+            lo, hi = int(offsets[t]), int(offsets[t + 1])
+            if hi > lo:
+                Zt[t] = u[lo:hi] @ K[lo:hi]
+        return xp.matrix_transpose(Zt)
+    return K @ (u[:, None] * E)
+
+
+def task_sums(xp, codes, n_tasks, v, E=None):
+    """Per-task sums of v (N,): ``E^T v`` in O(N) (bincount on numpy)."""
+    if is_numpy(xp):
+        return np.bincount(codes, weights=v, minlength=n_tasks)
+    return xp.matrix_transpose(E) @ v
+
+
+class WarmCholeskySequence:
+    """Solve the heterogeneous system for a sequence of task matrices.
+
+    Parameters
+    ----------
+    xp : namespace
+    K : array of shape (N, N)
+        The input kernel, rows sorted by task (read, never written).
+    codes : ndarray of shape (N,)
+        Task code of every row (sorted).
+    offsets : ndarray of shape (T + 1,)
+    weights_sqrt : array of shape (N,)
+        Square roots of the loss weights (D).
+    alpha : float
+    fit_intercept : bool
+    tol : float, default=1e-10
+        Relative residual of the projected system at which PCG stops.
+    factor_cost : float, default=None
+        Cost of a factorization in PCG iterations (None:
+        :func:`factorization_cost`).  Once the iterations beyond
+        :data:`IDEAL_ITER` per solve add up to it, the factor is stale and
+        the next solve refactors.
+    max_iter : int, default=None
+        A PCG solve that has not converged by then refactors at once and
+        solves directly.  None: ``factor_cost`` + ``IDEAL_ITER``, at least 10.
+
+    Attributes
+    ----------
+    n_factorizations : int
+        N x N Cholesky factorizations made so far.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.solvers.warm_cholesky import WarmCholeskySequence
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randn(6, 2)
+    >>> K = np.exp(-((X[:, None] - X[None]) ** 2).sum(-1))
+    >>> codes = np.array([0, 0, 0, 1, 1, 1]); offsets = np.array([0, 3, 6])
+    >>> seq = WarmCholeskySequence(np, K, codes, offsets, np.ones(6), 0.1, True)
+    >>> c, b, info = seq.solve(np.eye(2), rng.randn(6))
+    >>> c2, b2, info2 = seq.solve(np.array([[1.0, 0.01], [0.01, 1.0]]), rng.randn(6),
+    ...                           x0=info["x"])
+    >>> seq.n_factorizations, info2["refactored"]
+    (1, False)
+    """
+
+    def __init__(self, xp, K, codes, offsets, weights_sqrt, alpha, fit_intercept,
+                 *, tol=1e-10, factor_cost=None, max_iter=None):
+        self.xp, self.K, self.codes, self.offsets = xp, K, codes, offsets
+        self.d, self.alpha, self.fit_intercept = weights_sqrt, float(alpha), fit_intercept
+        self.tol = tol
+        self.factor_cost = (factorization_cost(K.shape[0], len(offsets) - 1)
+                            if factor_cost is None else float(factor_cost))
+        self.max_iter = (max(10, int(np.ceil(self.factor_cost)) + IDEAL_ITER)
+                         if max_iter is None else int(max_iter))
+        self._excess = 0.0
+        self.E = _hadamard.one_hot(xp, codes, len(offsets) - 1, like=weights_sqrt)
+        self.dE = weights_sqrt[:, None] * self.E
+        norms = xp.sum(self.dE * self.dE, axis=0)
+        self.norms = xp.where(norms > 0, norms, xp.ones_like(norms))
+        self.n_factorizations = 0
+        self.stale = True
+        self._chol = None
+        self._trsv = None
+
+    # ------------------------------------------------------------ factor
+    def _factor(self, A):
+        """Factor M(A) in the previous factor's buffer; keep Z_E and S."""
+        xp = self.xp
+        buf = None
+        if self._chol is not None and is_numpy(xp):
+            buf = self._chol.factor
+            # cho_factor hands back the Fortran-ordered transpose view; the
+            # matrix is symmetric, so its C-ordered transpose is the same.
+            buf = buf.T if buf.flags.f_contiguous and not buf.flags.c_contiguous else buf
+            np.copyto(buf, self.K)
+        elif self._chol is not None and is_cupy(xp):
+            buf = self._chol.factor
+            buf[...] = self.K
+        self._chol = None  # release before a new allocation
+        if buf is None:
+            buf = xp.asarray(self.K, copy=True)
+        self._chol = cholesky.factor(xp, buf, A, self.codes, self.d, self.alpha,
+                                     overwrite=True, offsets=self.offsets)
+        self.n_factorizations += 1
+        self.stale = False
+        self._excess = 0.0
+        if self.fit_intercept:
+            Z_E = self._chol.solve(self.dE)
+            S = cholesky.pin_absent_tasks(xp, xp.matrix_transpose(self.dE) @ Z_E,
+                                          self.dE)
+            # W = Z_E S^{-1}, once per factorization: the intercept part of
+            # every preconditioner application is then one (N, T) product.
+            self._W = xp.matrix_transpose(
+                xp.linalg.solve(S, xp.matrix_transpose(Z_E)))
+
+    def _triangular_solves(self, r):
+        """M_0^{-1} r for one vector: two BLAS-2 ``trsv`` (numpy).
+
+        LAPACK's ``potrs`` goes through ``trsm`` with one column, which
+        streams the factor at about half the speed of ``trsv``; each PCG
+        iteration pays this once.
+        """
+        L = self._chol.factor
+        if is_numpy(self.xp) and L.flags.f_contiguous and r.dtype == L.dtype:
+            trsv = self._trsv
+            if trsv is None:
+                import scipy.linalg.blas
+
+                trsv = self._trsv = scipy.linalg.blas.get_blas_funcs("trsv", (L,))
+            return trsv(L, trsv(L, r, lower=1), lower=1, trans=1)
+        return self._chol.solve(r)
+
+    def _precondition(self, r):
+        """The exact bordered solve at the factored matrix (see module doc)."""
+        xp = self.xp
+        z = self._triangular_solves(r)
+        if not self.fit_intercept:
+            return z
+        return z - self._W @ self._dE_t(z)
+
+    def _apply(self, A_cols, x):
+        """M(A) x and the kernel block product Z = K ((d x) * E).
+
+        ``A_cols`` is ``A[:, codes]`` (T, N); Z is used transposed, (T, N),
+        so that both stay contiguous.
+        """
+        xp = self.xp
+        Z = task_block_matmat(xp, self.K, self.offsets, self.d * x, self.E)
+        Zt = xp.matrix_transpose(Z)
+        return self.d * xp.sum(Zt * A_cols, axis=0) + self.alpha * x, Z
+
+    def _dE_t(self, v):
+        """(D E)^T v, per-task sums of d * v."""
+        return task_sums(self.xp, self.codes, len(self.offsets) - 1, self.d * v, self.E)
+
+    def _project(self, v):
+        xp = self.xp
+        if not self.fit_intercept:
+            return v
+        s = self._dE_t(v) / self.norms
+        return v - self.d * _hadamard.task_rows(xp, s, self.codes)
+
+    # ------------------------------------------------------------- solve
+    def solve(self, A, y, x0=None, tol=None):
+        """Coefficients c (N,), intercepts b (T,) or None, and diagnostics.
+
+        ``tol`` overrides the PCG tolerance for this solve (a final solve
+        polished to the accuracy of a direct one).
+
+        ``info`` holds ``n_iter`` (PCG iterations, 0 for a direct solve),
+        ``refactored``, ``x`` (the scaled coefficients, to warm start the
+        next solve) and ``KcE`` (``K @ (c * E)``, which gives the training
+        scores and ``B^T K B`` without another pass over K).
+        """
+        xp = self.xp
+        A_cols = xp.matrix_transpose(_hadamard.task_rows(xp, A, self.codes))
+        if is_numpy(xp):
+            A_cols = np.ascontiguousarray(A_cols)
+        rhs = self.d * y
+        info = {"n_iter": 0, "refactored": False}
+        x = None
+        if not self.stale and x0 is not None:
+            x, Z, r, n_iter, converged = self._pcg(
+                A_cols, rhs, x0, self.tol if tol is None else tol)
+            info["n_iter"] = n_iter
+            if not converged:
+                x = None
+            else:
+                self._excess += max(0, n_iter - IDEAL_ITER)
+                self.stale = self._excess >= self.factor_cost
+        if x is None:
+            self._factor(A)
+            info["refactored"] = True
+            x = self._precondition(rhs)
+            Mx, Z = self._apply(A_cols, x)
+            r = rhs - Mx
+        b = None
+        if self.fit_intercept:
+            # At the solution the residual is D E b exactly.
+            b = self._dE_t(r) / self.norms
+        info["x"], info["KcE"] = x, Z
+        return self.d * x, b, info
+
+    def _hopeless(self, rel0, rel, n_iter, tol):
+        """Whether the mean rate so far would need more than ``max_iter``.
+
+        A factor made for a matrix far from the current one (the first
+        steps of a fit move A a lot) shows it in a few iterations; stopping
+        then spares the rest of ``max_iter`` before the refactorization.
+        """
+        rate = (rel / rel0) ** (1.0 / n_iter)
+        if rate >= 1.0:
+            return True
+        return n_iter + np.log(tol / rel) / np.log(rate) > self.max_iter
+
+    def _pcg(self, A_cols, rhs, x0, tol):
+        """Constraint-preconditioned CG; also carries Z = K((d x) * E)."""
+        xp = self.xp
+
+        def dot(a, b):
+            return float(xp.sum(a * b))
+
+        rhs_p = self._project(rhs)
+        b_norm = dot(rhs_p, rhs_p) ** 0.5
+        x = self._project(x0)
+        Mx, Z = self._apply(A_cols, x)
+        r = rhs - Mx
+        if b_norm == 0.0:
+            return x, Z, r, 0, True
+        # CG runs on the projected residual (the intercept part of r, D E b,
+        # is large and would swamp the preconditioned products in rounding);
+        # the full residual is carried along for the intercepts.
+        rp = self._project(r)
+        rel = dot(rp, rp) ** 0.5 / b_norm
+        n_iter, rel0 = 0, rel
+        if rel <= tol:
+            return x, Z, r, 0, True
+        z = self._project(self._precondition(rp))
+        p, rz = z, dot(rp, z)
+        while n_iter < self.max_iter:
+            q, Zp = self._apply(A_cols, p)
+            step = rz / dot(p, q)
+            x = x + step * p
+            Z = Z + step * Zp
+            r = r - step * q
+            n_iter += 1
+            rp = self._project(r)
+            rel = dot(rp, rp) ** 0.5 / b_norm
+            if rel <= tol:
+                return x, Z, r, n_iter, True
+            if n_iter >= 3 and self._hopeless(rel0, rel, n_iter, tol):
+                break
+            z = self._project(self._precondition(rp))
+            rz_new = dot(rp, z)
+            p = z + (rz_new / rz) * p
+            rz = rz_new
+        return x, Z, r, n_iter, False

@@ -1,0 +1,230 @@
+"""Exact heterogeneous paths that reuse factorizations (issue 17).
+
+* The warm sequence solver (PCG preconditioned by an earlier Cholesky
+  factor) against the dense bordered reference, and a stale factor being
+  refactored (and counted).
+* Learned structures on heterogeneous tasks: the reuse path against the
+  reference path that refactors at every step.
+* MultiTaskKernelRidgeCV on heterogeneous tasks against naive per-candidate
+  refits.
+"""
+from functools import partial
+
+import numpy as np
+import pytest
+
+from _oracles import dense_hetero
+from rkhsmtl import (MultiTaskKernelRidge, MultiTaskKernelRidgeCV, TaskRelationLearning,
+                     TaskStructureLearning)
+from rkhsmtl._validation import validate_fit_data
+from rkhsmtl.kernels import rbf_kernel
+from rkhsmtl.solvers import SeparableProblem
+from rkhsmtl.solvers.warm_cholesky import (IDEAL_ITER, WarmCholeskySequence,
+                                           task_block_matmat)
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def _hetero(n_tasks=4, per_task=12, seed=0):
+    rng = np.random.RandomState(seed)
+    task = np.repeat(np.arange(n_tasks), per_task)
+    X = rng.randn(len(task), 3)
+    shift = rng.randn(n_tasks)
+    y = np.sin(X[:, 0]) + 0.3 * X[:, 1] * shift[task] + shift[task] + 0.1 * rng.randn(len(task))
+    return X, y, task
+
+
+def _spd(T, rng, scale):
+    R = rng.randn(T, T)
+    return np.eye(T) + scale * (R @ R.T) / T
+
+
+def _sequence(X, task, weights, alpha, fit_intercept, **kw):
+    K = rbf_kernel(X, X, gamma=0.5)
+    offsets = np.searchsorted(task, np.arange(task.max() + 2))
+    seq = WarmCholeskySequence(np, K, task, offsets, np.sqrt(weights), alpha,
+                               fit_intercept, **kw)
+    return K, seq
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_warm_solves_match_the_dense_reference(fit_intercept, weighted):
+    X, y, task = _hetero()
+    rng = np.random.RandomState(1)
+    w = rng.uniform(0.5, 2.0, len(y)) if weighted else np.ones(len(y))
+    # A 48-row factorization costs less than one iteration; pretend it does
+    # not, so that the sequence keeps the first factor.
+    K, seq = _sequence(X, task, w, 0.1, fit_intercept, factor_cost=100)
+    A0 = _spd(4, rng, 0.5)
+    c, b, info = seq.solve(A0, y)
+    assert info["refactored"] and seq.n_factorizations == 1
+    # A sequence of nearby matrices: PCG on the first factor, no refactoring.
+    x = info["x"]
+    for k in range(3):
+        A = A0 + 1e-3 * (k + 1) * _spd(4, rng, 1.0)
+        c, b, info = seq.solve(A, y, x0=x)
+        x = info["x"]
+        assert not info["refactored"] and 0 < info["n_iter"] < seq.max_iter
+        c_ref, b_ref = dense_hetero(K, A, task, y, 0.1, weights=w,
+                                    fit_intercept=fit_intercept)
+        np.testing.assert_allclose(c, c_ref, rtol=0, atol=1e-8 * np.abs(c_ref).max())
+        if fit_intercept:
+            np.testing.assert_allclose(b, b_ref, rtol=0, atol=1e-8 * np.abs(b_ref).max())
+        else:
+            assert b is None
+        # K ((c) * E), carried through CG, is the product it claims to be.
+        E = np.eye(4)[task]
+        np.testing.assert_allclose(info["KcE"], K @ (c[:, None] * E), atol=1e-10)
+    assert seq.n_factorizations == 1
+
+
+def test_stale_factor_triggers_a_counted_refactorization():
+    X, y, task = _hetero()
+    rng = np.random.RandomState(2)
+    K, seq = _sequence(X, task, np.ones(len(y)), 0.1, True, max_iter=3,
+                       factor_cost=2)
+    A0 = np.eye(4)
+    _, _, info = seq.solve(A0, y)
+    assert seq.n_factorizations == 1
+    # Far from A0: PCG cannot converge in 3 iterations, so it refactors at
+    # once and solves directly; the answer is still exact.
+    A1 = _spd(4, rng, 20.0)
+    c, b, info = seq.solve(A1, y, x0=info["x"])
+    assert info["refactored"] and seq.n_factorizations == 2
+    c_ref, b_ref = dense_hetero(K, A1, task, y, 0.1)
+    np.testing.assert_allclose(c, c_ref, atol=1e-8 * np.abs(c_ref).max())
+    np.testing.assert_allclose(b, b_ref, atol=1e-8 * np.abs(b_ref).max())
+    # Converged, but the iterations beyond IDEAL_ITER cost a factorization:
+    # the factor is marked stale and the next solve refactors.
+    seq.max_iter = 50
+    A2 = A1 + 0.3 * _spd(4, rng, 5.0)
+    _, _, info = seq.solve(A2, y, x0=info["x"])
+    assert not info["refactored"]
+    assert info["n_iter"] - IDEAL_ITER >= seq.factor_cost
+    assert seq.stale and seq.n_factorizations == 2
+    _, _, info = seq.solve(A2 + 1e-6 * np.eye(4), y, x0=info["x"])
+    assert info["refactored"] and seq.n_factorizations == 3
+
+
+def test_task_block_matmat_is_the_dense_product():
+    rng = np.random.RandomState(3)
+    task = np.repeat(np.arange(3), [4, 1, 5])
+    B = rng.randn(10, 10)
+    K = B @ B.T
+    u = rng.randn(10)
+    offsets = np.array([0, 4, 5, 10])
+    E = np.eye(3)[task]
+    np.testing.assert_allclose(task_block_matmat(np, K, offsets, u, E),
+                               K @ (u[:, None] * E), atol=1e-12)
+
+
+def test_training_scores_by_task_blocks_equal_k_times_b():
+    X, y, task = _hetero(seed=4)
+    data = validate_fit_data(MultiTaskKernelRidge(), X, y, task, None)
+    problem = SeparableProblem(data, partial(rbf_kernel, gamma=0.5), solver="cholesky")
+    A = _spd(4, np.random.RandomState(5), 1.0)
+    sol = problem.solve(A, 0.1)
+    _, _, KB = problem.training_scores(sol)
+    np.testing.assert_allclose(KB, problem.kernel() @ sol.dual_coef, atol=1e-10)
+
+
+def _fit_both(monkeypatch, make, X, y, task, **fit):
+    new = make().fit(X, y, task=task, **fit)
+    with monkeypatch.context() as m:
+        m.setattr(SeparableProblem, "reuse_factorization", False)
+        ref = make().fit(X, y, task=task, **fit)
+    return new, ref
+
+
+@pytest.mark.parametrize("make", [
+    lambda: TaskRelationLearning(lambda_1=0.01, lambda_2=0.1, gamma=0.5,
+                                 max_iter=40, tol=1e-9),
+    lambda: TaskStructureLearning(penalty="trace", gamma=0.5, max_iter=40, tol=1e-9),
+], ids=["mtrl", "trace"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_learned_structure_matches_the_refactor_every_step_path(monkeypatch, make,
+                                                                weighted):
+    X, y, task = _hetero(n_tasks=5, per_task=16, seed=6)
+    fit = {}
+    if weighted:
+        fit["sample_weight"] = np.random.RandomState(7).uniform(0.2, 3.0, len(y))
+    new, ref = _fit_both(monkeypatch, make, X, y, task, **fit)
+    A, A_ref = np.asarray(new.task_matrix_), np.asarray(ref.task_matrix_)
+    assert np.linalg.norm(A - A_ref) <= 1e-6 * np.linalg.norm(A_ref)
+    np.testing.assert_allclose(new.dual_coef_, ref.dual_coef_, rtol=0,
+                               atol=1e-6 * np.abs(ref.dual_coef_).max())
+    assert new.n_iter_ == ref.n_iter_
+    # The reference refactors at every step; the reuse path far less often.
+    assert ref.n_factorizations_ == ref.n_iter_ + 1
+    assert 1 <= new.n_factorizations_ < ref.n_factorizations_
+    history = np.asarray(new.objective_history_)
+    assert np.all(np.diff(history) <= 1e-10 * np.abs(history[:-1]))
+    np.testing.assert_allclose(history, ref.objective_history_, rtol=1e-8)
+
+
+def test_learned_structure_on_shared_inputs_counts_one_eigh():
+    rng = np.random.RandomState(8)
+    X = rng.randn(30, 2)
+    Y = np.c_[np.sin(X[:, 0]), np.sin(X[:, 0]) + 0.1 * X[:, 1]]
+    model = TaskStructureLearning(penalty="trace", max_iter=5).fit(X, Y)
+    assert model.n_factorizations_ == 1
+
+
+@pytest.mark.parametrize("eigh_cost", [0, 16], ids=["eigh", "cholesky-per-alpha"])
+def test_cv_on_heterogeneous_tasks_equals_naive_refits(monkeypatch, eigh_cost):
+    # 0: every fold eigendecomposes once for all alphas; 16: factors per alpha.
+    monkeypatch.setattr("rkhsmtl.estimators._ridge_cv.EIGH_IN_CHOLESKYS", eigh_cost)
+    X, y, task = _hetero(n_tasks=3, per_task=14, seed=9)
+    alphas, omegas = [0.01, 0.1, 1.0], [0.25, 0.75]
+    rng = np.random.RandomState(10)
+    # Folds stratified by task, as index arrays into the (task-sorted) rows.
+    fold = np.concatenate([rng.permutation(np.arange(14) % 3) for _ in range(3)])
+    splits = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(3)]
+    sample_weight = np.random.RandomState(11).uniform(0.5, 2.0, len(y))
+    cv = MultiTaskKernelRidgeCV(alphas=alphas, omegas=omegas, cv=splits,
+                                gamma=0.5).fit(X, y, task=task,
+                                               sample_weight=sample_weight)
+    naive = []
+    for omega in omegas:
+        for alpha in alphas:
+            err = 0.0
+            for tr, va in splits:
+                m = MultiTaskKernelRidge(alpha=alpha, omega=omega, gamma=0.5,
+                                         solver="cholesky").fit(
+                    X[tr], y[tr], task=task[tr], sample_weight=sample_weight[tr])
+                resid = y[va] - m.predict(X[va], task=task[va])
+                err += np.sum(sample_weight[va] * resid ** 2)
+            naive.append(-err / sample_weight.sum())
+    np.testing.assert_allclose(cv.cv_results_["mean_test_score"], naive, rtol=1e-8)
+    best = int(np.argmax(naive))
+    assert cv.alpha_ == alphas[best % 3] and cv.omega_ == omegas[best // 3]
+
+
+def test_scores_and_gram_from_the_warm_sequence_equal_dense_products():
+    X, y, task = _hetero(seed=12)
+    data = validate_fit_data(MultiTaskKernelRidge(), X, y, task, None)
+    problem = SeparableProblem(data, partial(rbf_kernel, gamma=0.5), solver="cholesky")
+    A = _spd(4, np.random.RandomState(13), 1.0)
+    sol = problem.sequence(0.1).solve(A)
+    F, M = problem.scores_and_gram(sol)
+    K, B = problem.kernel(), sol.dual_coef
+    E = np.eye(4)[problem.codes]
+    np.testing.assert_allclose(F, np.sum((K @ B) * E, axis=1) + E @ sol.intercept,
+                               atol=1e-10)
+    np.testing.assert_allclose(M, B.T @ K @ B, atol=1e-10 * np.abs(B.T @ K @ B).max())
+
+
+def test_a_hopeless_pcg_solve_stops_early_and_refactors():
+    X, y, task = _hetero(n_tasks=4, per_task=40, seed=14)
+    K, seq = _sequence(X, task, np.ones(len(y)), 1e-3, True, max_iter=12,
+                       factor_cost=1000)
+    _, _, info = seq.solve(np.eye(4), y)
+    # Strong coupling instead of none: the old factor is a poor
+    # preconditioner, which the first iterations' rate shows.
+    A1 = np.full((4, 4), 0.9) + 0.1 * np.eye(4)
+    c, b, info = seq.solve(A1, y, x0=info["x"])
+    assert info["refactored"] and 3 <= info["n_iter"] < seq.max_iter
+    c_ref, b_ref = dense_hetero(K, A1, task, y, 1e-3)
+    np.testing.assert_allclose(c, c_ref, atol=1e-8 * np.abs(c_ref).max())
