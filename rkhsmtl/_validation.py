@@ -189,11 +189,14 @@ def _check_features(estimator, X, xp, precomputed, reset):
     return X
 
 
-def encode_tasks(labels, n_rows, known=None, name="task"):
+def encode_tasks(labels, n_rows, known=None, name="task", unknown="raise"):
     """Encode task labels as integer codes.
 
     With ``known`` (the fitted ``tasks_``), unknown labels raise an error that
-    lists them and the known ones.
+    lists them and the known ones; with ``unknown="keep"`` they are coded
+    ``len(known) + j`` instead, j indexing the returned new labels, and the
+    result is ``(codes, new_labels)`` (task descriptors and the
+    ``unknown_task="mean"`` fallback predict such tasks).
     """
     labels = np.asarray(to_numpy(labels))
     if labels.ndim != 1 or labels.shape[0] != n_rows:
@@ -211,6 +214,9 @@ def encode_tasks(labels, n_rows, known=None, name="task"):
                 "all strings); got a mix."
             ) from exc
         return tasks, codes.astype(np.int64)
+    unknown_mode = unknown
+    if unknown_mode not in ("raise", "keep"):
+        raise ValueError(f"unknown must be 'raise' or 'keep'; got {unknown_mode!r}.")
     lookup = {t.item() if hasattr(t, "item") else t: i for i, t in enumerate(known)}
     codes = np.empty(n_rows, dtype=np.int64)
     unknown = []
@@ -221,6 +227,8 @@ def encode_tasks(labels, n_rows, known=None, name="task"):
             unknown.append(lab)
             code = -1
         codes[i] = code
+    if unknown and unknown_mode == "keep":
+        return _code_new_labels(codes, labels, unknown, len(known))
     if unknown:
         shown = sorted(set(map(str, unknown)))[:10]
         raise ValueError(
@@ -232,6 +240,22 @@ def encode_tasks(labels, n_rows, known=None, name="task"):
             "labels from X) so that every fold trains every task."
         )
     return codes
+
+
+def _code_new_labels(codes, labels, unknown, n_known):
+    """Codes ``n_known + j`` for the rows of new labels (sorted when orderable)."""
+    keys = [task_label(t) for t in unknown]
+    try:
+        new = sorted(set(keys))
+    except TypeError:                      # unorderable mix: order of appearance
+        new = list(dict.fromkeys(keys))
+    index = {t: n_known + j for j, t in enumerate(new)}
+    codes = codes.copy()
+    missing = np.flatnonzero(codes < 0)
+    codes[missing] = [index[task_label(labels[i])] for i in missing]
+    new_labels = np.empty(len(new), dtype=object)
+    new_labels[:] = new
+    return codes, new_labels
 
 
 def _check_min_samples(counts, tasks, what="sample"):
@@ -457,7 +481,7 @@ def _check_labels(y):
 
 
 def validate_predict_data(estimator, X, task=None, *, reference, task_column=None,
-                          n_train=None):
+                          n_train=None, unknown="raise"):
     """Validate ``predict`` inputs against the fitted state.
 
     Parameters
@@ -468,11 +492,17 @@ def validate_predict_data(estimator, X, task=None, *, reference, task_column=Non
         Number of training rows when X is a precomputed kernel (``kernel=
         "precomputed"``); None otherwise.
 
+    unknown : {"raise", "keep"}, default="raise"
+        ``"keep"``: labels not in ``tasks_`` get codes ``n_tasks_ + j`` and
+        the new labels are returned as a fourth value.
+
     Returns
     -------
     X, codes, input_xp
         X moved to the fitted namespace, task codes (or None), and the
         namespace of the caller's X so results go back to the caller's device.
+        With ``unknown="keep"`` also the new labels (an empty object array
+        when every label is known or ``task`` is None).
     """
     if not _is_dataframe(X) and is_numpy(get_namespace(X)):
         # Shape and finiteness errors come before feature-count errors, so a
@@ -493,6 +523,14 @@ def validate_predict_data(estimator, X, task=None, *, reference, task_column=Non
         )
     X = asarray_on(X, get_namespace(reference), like=reference)
     codes = None
+    if unknown == "keep":
+        new_labels = np.empty(0, dtype=object)
+        if task is not None:
+            codes = encode_tasks(task, X.shape[0], known=estimator.tasks_,
+                                 unknown="keep")
+            if isinstance(codes, tuple):
+                codes, new_labels = codes
+        return X, codes, input_xp, new_labels
     if task is not None:
         codes = encode_tasks(task, X.shape[0], known=estimator.tasks_)
     return X, codes, input_xp

@@ -262,6 +262,27 @@ def test_ridge_cv_kfold_heterogeneous():
     assert len(cv.cv_results_["mean_test_score"]) == 3 * 6
 
 
+def test_ridge_cv_iterable_splits_index_the_users_rows():
+    # The problem sorts heterogeneous rows by task; the (train, test) indices
+    # of an iterable cv refer to the user's order, whatever that order is.
+    X, y, task = _hetero()
+    perm = np.random.RandomState(1).permutation(len(y))
+    X, y, task = X[perm], y[perm], task[perm]
+    folds = [(np.arange(0, 40), np.arange(40, 60)), (np.arange(20, 60), np.arange(20))]
+    alphas = [0.01, 1.0]
+    cv = MultiTaskKernelRidgeCV(alphas=alphas, omegas=[0.5], cv=folds,
+                                tol=1e-13).fit(X, y, task=task)
+    expected = []
+    for a in alphas:
+        err = 0.0
+        for train, test in folds:
+            m = MultiTaskKernelRidge(alpha=a, omega=0.5, tol=1e-13).fit(
+                X[train], y[train], task=task[train])
+            err += np.sum((y[test] - m.predict(X[test], task=task[test])) ** 2)
+        expected.append(-err / 40)
+    np.testing.assert_allclose(cv.cv_results_["mean_test_score"], expected, rtol=1e-8)
+
+
 def test_backend_namespace_matches_numpy(xp_name):
     X, y, task = _hetero()
     Y = np.c_[y, np.cos(X[:, 1])]

@@ -18,6 +18,7 @@ from ..solvers import SOLVERS, SeparableProblem
 from ..solvers._hadamard import one_hot
 from ..solvers._problem import predict_all
 from ..tasks import TASK_MATRICES, resolve_task_matrix
+from ._unseen import DescriptorMixin
 from ._dask_input import is_dask_collection, predict_dask, validate_dask_fit_data
 from ._approximate import (
     APPROXIMATION_CONSTRAINTS,
@@ -31,7 +32,7 @@ from ._approximate import (
 KERNEL_NAMES = {"rbf", "laplacian", "linear", "polynomial", "poly", "precomputed"}
 
 
-class _MultiTaskKernelBase(BaseEstimator):
+class _MultiTaskKernelBase(DescriptorMixin, BaseEstimator):
     """Parameters, fitting plumbing and prediction shared by all estimators."""
 
     _parameter_constraints = {
@@ -41,7 +42,7 @@ class _MultiTaskKernelBase(BaseEstimator):
         "degree": [Interval(Real, 0, None, closed="left")],
         "coef0": [Real],
         "kernel_params": [dict, None],
-        "task_matrix": [StrOptions(set(TASK_MATRICES)), "array-like"],
+        "task_matrix": [StrOptions(set(TASK_MATRICES) | {"descriptors"}), "array-like"],
         "omega": [Interval(Real, 0, 1, closed="both")],
         "task_graph": ["array-like", None],
         "graph_epsilon": [Interval(Real, 0, None, closed="neither")],
@@ -75,6 +76,8 @@ class _MultiTaskKernelBase(BaseEstimator):
 
     def _task_matrix(self, n_tasks, xp, like, omega=None):
         omega = self.omega if omega is None else omega
+        if self._uses_descriptors():
+            return asarray_on(self._descriptor_matrix(omega), xp, like=like)
         A = resolve_task_matrix(self.task_matrix, n_tasks, omega=omega,
                                 task_graph=self.task_graph,
                                 graph_epsilon=self.graph_epsilon)
@@ -110,33 +113,52 @@ class _MultiTaskKernelBase(BaseEstimator):
             store_feature_solution(self, self.__dict__.pop("_feature_map"), solution)
         else:
             clear_feature_solution(self)
+        self._store_unseen_coef(problem, A, solution)
 
     # ----------------------------------------------------------------- predict
-    def _decision(self, X, task=None):
-        """Raw multi-task scores and the caller's namespace."""
+    def _decision(self, X, task=None, task_features=None, unknown_task="raise"):
+        """Raw multi-task scores and the caller's namespace.
+
+        Tasks not in ``tasks_`` (``task`` labels) are predicted from their
+        descriptors or by the ``unknown_task="mean"`` fallback
+        (:mod:`._unseen`); with neither they raise.
+        """
         check_is_fitted(self, "intercept_")
+        self._check_unseen_request(task_features, unknown_task)
         if is_dask_collection(X):
+            if task_features is not None or unknown_task != "raise":
+                raise ValueError(
+                    "task_features and unknown_task='mean' are not available for "
+                    "Dask inputs to predict; compute X (X.compute()) first.")
             return predict_dask(self, X, task), None
-        approximate = getattr(self, "feature_map_", None) is not None
         n_train = self.dual_coef_.shape[0] if self._precomputed else None
-        X, codes, input_xp = validate_predict_data(
+        keep = unknown_task != "raise" or self._uses_descriptors(fitted=True)
+        checked = validate_predict_data(
             self, X, task, reference=self.intercept_, task_column=self.task_column,
-            n_train=n_train)
+            n_train=n_train, unknown="keep" if keep else "raise")
+        X, codes, input_xp = checked[:3]
+        new_labels = checked[3] if keep else ()
         xp = get_namespace(self.intercept_)
-        if approximate:
-            F = predict_features(xp, self.feature_map_, X, self.coef_, self.intercept_)
-        else:
-            if self._precomputed and self._train_order is not None:
-                order = self._train_order
-                X = xp.take(X, order if isinstance(X, np.ndarray)
-                            else xp.asarray(order), axis=1)
-            F = predict_all(xp, self._kernel_fn(), X, self.X_fit_, self.dual_coef_,
-                            self.intercept_, precomputed=self._precomputed)
+        if self._precomputed and self._train_order is not None:
+            order = self._train_order
+            X = xp.take(X, order if isinstance(X, np.ndarray)
+                        else xp.asarray(order), axis=1)
+        F = self._scores(xp, X, self.dual_coef_, self.coef_, self.intercept_)
+        if keep:
+            F = self._with_unseen_tasks(xp, X, F, new_labels, task_features,
+                                        unknown_task)
         if codes is not None:
-            F = xp.sum(F * one_hot(xp, codes, self.n_tasks_, like=F), axis=1)
+            F = xp.sum(F * one_hot(xp, codes, F.shape[1], like=F), axis=1)
         elif self._single_output:
             F = F[:, 0]
         return F, input_xp
+
+    def _scores(self, xp, X, dual_coef, coef, intercept):
+        """Scores (n, k) of k task functions given by their coefficients."""
+        if getattr(self, "feature_map_", None) is not None:
+            return predict_features(xp, self.feature_map_, X, coef, intercept)
+        return predict_all(xp, self._kernel_fn(), X, self.X_fit_, dual_coef,
+                           intercept, precomputed=self._precomputed)
 
     def _to_caller(self, F, input_xp):
         # None: a lazy Dask result, returned as is.

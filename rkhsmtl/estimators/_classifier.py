@@ -10,6 +10,7 @@ from .._backend import asarray_on, to_numpy
 from .._labels import encode_binary, labels_from_scores, multitask_accuracy
 from ._base import _MultiTaskKernelBase
 from ._newton import newton_logistic, proba_from_scores
+from ._unseen import DESCRIPTOR_CONSTRAINTS
 
 
 class _LogisticProbaMixin:
@@ -26,7 +27,7 @@ class _LogisticProbaMixin:
         return True
 
     @available_if(_has_proba)
-    def predict_proba(self, X, task=None):
+    def predict_proba(self, X, task=None, *, task_features=None, unknown_task="raise"):
         """Class probabilities (``loss="logistic"`` only).
 
         Returns
@@ -37,7 +38,8 @@ class _LogisticProbaMixin:
             class (``classes_[1]``) of every task, as scikit-learn's multilabel
             classifiers (e.g. MLPClassifier) return it.
         """
-        return proba_from_scores(self.decision_function(X, task))
+        return proba_from_scores(self.decision_function(
+            X, task, task_features=task_features, unknown_task=unknown_task))
 
 
 class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
@@ -61,8 +63,9 @@ class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
     ----------
     alpha : float, default=1.0
     loss : {"squared", "logistic"}, default="squared"
-    kernel, gamma, degree, coef0, kernel_params, task_matrix, omega, task_graph, graph_epsilon, task_weighting, fit_intercept, solver, tol, max_iter
-        As in :class:`MultiTaskKernelRidge`.
+    kernel, gamma, degree, coef0, kernel_params, task_matrix, omega, task_graph, graph_epsilon, task_kernel, task_gamma, task_kernel_params, task_intercept_alpha, task_weighting, fit_intercept, solver, tol, max_iter
+        As in :class:`MultiTaskKernelRidge` (``task_matrix="descriptors"``
+        scores tasks never seen in training from their descriptors).
     max_newton_iter : int, default=50
         Newton steps of the logistic loss.
     newton_tol : float, default=1e-8
@@ -81,7 +84,7 @@ class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
         when every task has the same two labels (always the case for a 1-D
         y); a list with one array per task column when the columns of a 2-D Y
         use different labels.
-    dual_coef_, intercept_, task_matrix_, tasks_, n_tasks_, layout_, solver_, X_fit_, feature_map_, coef_, n_components_
+    dual_coef_, intercept_, task_matrix_, tasks_, n_tasks_, layout_, solver_, X_fit_, feature_map_, coef_, n_components_, task_features_
         As in :class:`MultiTaskKernelRidge`.
     n_newton_iter_ : int
         Newton steps taken (0 for the squared loss).
@@ -103,6 +106,7 @@ class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
 
     _parameter_constraints = {
         **_MultiTaskKernelBase._parameter_constraints,
+        **DESCRIPTOR_CONSTRAINTS,
         "loss": [StrOptions({"squared", "logistic"})],
         "max_newton_iter": [Interval(Integral, 1, None, closed="left")],
         "newton_tol": [Interval(Real, 0, None, closed="neither")],
@@ -110,7 +114,8 @@ class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
 
     def __init__(self, alpha=1.0, *, loss="squared", kernel="rbf", gamma=None,
                  degree=3, coef0=1.0, kernel_params=None, task_matrix="mean",
-                 omega=0.5, task_graph=None, graph_epsilon=1.0,
+                 omega=0.5, task_graph=None, graph_epsilon=1.0, task_kernel="rbf",
+                 task_gamma=None, task_kernel_params=None, task_intercept_alpha=1.0,
                  task_weighting="samples", fit_intercept=True, solver="auto",
                  tol=1e-10, max_iter=1000, max_newton_iter=50, newton_tol=1e-8,
                  approximation=None, n_components=1000, random_state=None,
@@ -126,6 +131,10 @@ class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
         self.omega = omega
         self.task_graph = task_graph
         self.graph_epsilon = graph_epsilon
+        self.task_kernel = task_kernel
+        self.task_gamma = task_gamma
+        self.task_kernel_params = task_kernel_params
+        self.task_intercept_alpha = task_intercept_alpha
         self.task_weighting = task_weighting
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -140,7 +149,7 @@ class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
         self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, task=None, sample_weight=None):
+    def fit(self, X, y, task=None, sample_weight=None, *, task_features=None):
         """Fit all binary tasks jointly.
 
         Parameters
@@ -150,12 +159,16 @@ class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
             Class labels (two per task).
         task : array-like of shape (n_samples,) or str, default=None
         sample_weight : array-like of shape (n_samples,), default=None
+        task_features : array-like of shape (n_tasks, n_descriptors) or DataFrame, default=None
+            Task descriptors for ``task_matrix="descriptors"``, as in
+            :meth:`MultiTaskKernelRidge.fit`.
 
         Returns
         -------
         self : object
         """
         data = self._validate_data_for_fit(X, y, task, sample_weight, y_numeric=False)
+        self._set_task_features(data, task_features)
         raw = np.asarray(data.targets)
         if data.y_was_1d and raw.ndim == 2:
             # A single task given as a 1-D y: one array of classes, as sklearn.
@@ -206,24 +219,32 @@ class MultiTaskKernelClassifier(_LogisticProbaMixin, ClassifierMixin,
         return solution
 
     # -------------------------------------------------------------- predict
-    def decision_function(self, X, task=None):
+    def decision_function(self, X, task=None, *, task_features=None,
+                          unknown_task="raise"):
         """Signed scores; positive means ``classes_[1]``.
+
+        ``task_features`` and ``unknown_task`` predict tasks never seen in
+        training, as in :meth:`MultiTaskKernelRidge.predict`.
 
         Returns
         -------
         scores : array of shape (n_samples, n_tasks) or (n_samples,)
         """
-        F, input_xp = self._decision(X, task)
+        F, input_xp = self._decision(X, task, task_features, unknown_task)
         return self._to_caller(F, input_xp)
 
-    def predict(self, X, task=None):
+    def predict(self, X, task=None, *, task_features=None, unknown_task="raise"):
         """Predicted class labels (numpy array of the training labels)."""
-        scores = to_numpy(self.decision_function(X, task))   # checks it is fitted
+        scores = to_numpy(self.decision_function(   # checks it is fitted
+            X, task, task_features=task_features, unknown_task=unknown_task))
         return labels_from_scores(self.classes_, scores)
 
-    def score(self, X, y, task=None, sample_weight=None):
+    def score(self, X, y, task=None, sample_weight=None, *, task_features=None,
+              unknown_task="raise"):
         """Mean accuracy (2-D y: averaged over all entries)."""
-        return multitask_accuracy(y, self.predict(X, task=task), sample_weight)
+        return multitask_accuracy(y, self.predict(X, task=task, task_features=task_features,
+                                                  unknown_task=unknown_task),
+                                  sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

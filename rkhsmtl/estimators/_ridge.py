@@ -3,6 +3,7 @@ from sklearn.base import RegressorMixin, _fit_context
 
 from .._scoring import r2_multitask
 from ._base import _MultiTaskKernelBase
+from ._unseen import DESCRIPTOR_CONSTRAINTS
 
 
 class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):
@@ -44,16 +45,35 @@ class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):
         Constant term of the polynomial kernel.
     kernel_params : dict, default=None
         Extra keyword arguments for a callable kernel.
-    task_matrix : {"independent", "pooled", "mean", "graph"} or array-like of shape (n_tasks, n_tasks), default="mean"
+    task_matrix : {"independent", "pooled", "mean", "graph", "descriptors"} or array-like of shape (n_tasks, n_tasks), default="mean"
         Task structure: ``I``, ``11^T``, ``(1 - omega) I + omega 11^T / T``,
-        ``(L + graph_epsilon I)^{-1}`` from ``task_graph``, or a symmetric PSD
-        matrix (rows and columns in the order of ``tasks_``).
+        ``(L + graph_epsilon I)^{-1}`` from ``task_graph``,
+        ``(1 - omega) I + omega K_T`` with the task kernel ``K_T[s, t] =
+        task_kernel(z_s, z_t)`` on the descriptors passed to ``fit`` as
+        ``task_features`` (tasks never seen in training are then predicted
+        from their descriptors), or a symmetric PSD matrix (rows and columns
+        in the order of ``tasks_``).
     omega : float in [0, 1], default=0.5
-        Coupling of the mean-regularized task matrix (0: independent).
+        Coupling of the mean-regularized and descriptor task matrices (0:
+        independent; 1: the shared structure alone, no private part).
     task_graph : array-like of shape (n_tasks, n_tasks), default=None
         Non-negative task similarities for ``task_matrix="graph"``.
     graph_epsilon : float, default=1.0
         Plain ridge weight of the graph penalty; keeps A invertible.
+    task_kernel : {"rbf", "laplacian", "linear", "polynomial"} or callable, default="rbf"
+        Kernel on task descriptors (``task_matrix="descriptors"`` only); the
+        same family as ``kernel``.
+    task_gamma : float, default=None
+        Coefficient of the task kernel; None means ``1 / n_descriptors``.
+    task_kernel_params : dict, default=None
+        ``degree`` and ``coef0`` of a polynomial task kernel, or the keyword
+        arguments of a callable one.
+    task_intercept_alpha : float, default=1.0
+        Ridge weight of the intercept of a task never seen in training:
+        ``b_* = mean(b) + a_*^T (A + task_intercept_alpha I)^{-1} (b -
+        mean(b))``, with ``a_* = omega * task_kernel(z_*, z_t)`` its row of
+        the task matrix (a kernel ridge on the fitted intercepts; large
+        values give every new task the mean intercept).
     task_weighting : {"samples", "uniform"}, default="samples"
         ``"samples"``: every row weighs the same.  ``"uniform"``: each task's
         weights are rescaled to the same total, so large tasks do not drown
@@ -116,6 +136,9 @@ class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):
     n_components_ : int or None
         Feature dimension actually used (Nyström drops directions of a
         rank-deficient landmark set).
+    task_features_ : ndarray of shape (n_tasks, n_descriptors) or None
+        Descriptors of the training tasks (``task_matrix="descriptors"``),
+        rows in the order of ``tasks_``.
 
     Examples
     --------
@@ -132,9 +155,14 @@ class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):
     (2,)
     """
 
+    _parameter_constraints = {**_MultiTaskKernelBase._parameter_constraints,
+                              **DESCRIPTOR_CONSTRAINTS}
+
     def __init__(self, alpha=1.0, *, kernel="rbf", gamma=None, degree=3, coef0=1.0,
                  kernel_params=None, task_matrix="mean", omega=0.5, task_graph=None,
-                 graph_epsilon=1.0, task_weighting="samples", fit_intercept=True,
+                 graph_epsilon=1.0, task_kernel="rbf", task_gamma=None,
+                 task_kernel_params=None, task_intercept_alpha=1.0,
+                 task_weighting="samples", fit_intercept=True,
                  solver="auto", tol=1e-10, max_iter=1000, approximation=None,
                  n_components=1000, random_state=None, task_column=None,
                  device=None):
@@ -148,6 +176,10 @@ class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):
         self.omega = omega
         self.task_graph = task_graph
         self.graph_epsilon = graph_epsilon
+        self.task_kernel = task_kernel
+        self.task_gamma = task_gamma
+        self.task_kernel_params = task_kernel_params
+        self.task_intercept_alpha = task_intercept_alpha
         self.task_weighting = task_weighting
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -160,7 +192,7 @@ class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):
         self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, task=None, sample_weight=None):
+    def fit(self, X, y, task=None, sample_weight=None, *, task_features=None):
         """Fit all tasks jointly.
 
         Parameters
@@ -174,12 +206,20 @@ class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):
             Task label of each row (heterogeneous tasks), or the name of the
             task column of a DataFrame X.
         sample_weight : array-like of shape (n_samples,), default=None
+        task_features : array-like of shape (n_tasks, n_descriptors) or DataFrame, default=None
+            Task descriptors for ``task_matrix="descriptors"`` (ignored
+            otherwise): one row per task in the order of ``tasks_`` (the
+            sorted labels; the columns of Y for shared inputs), or a pandas
+            DataFrame indexed by task label, whose rows for tasks without
+            training data are kept for ``predict``.  A fit parameter: route it
+            in scikit-learn tools with ``set_fit_request(task_features=True)``.
 
         Returns
         -------
         self : object
         """
         data = self._validate_data_for_fit(X, y, task, sample_weight)
+        self._set_task_features(data, task_features)
         problem = self._make_problem(data)
         A = self._task_matrix(data.n_tasks, data.xp, like=data.X)
         weights = problem.loss_weights(self.task_weighting)
@@ -189,7 +229,7 @@ class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):
         self._store_solution(data, problem, A, solution)
         return self
 
-    def predict(self, X, task=None):
+    def predict(self, X, task=None, *, task_features=None, unknown_task="raise"):
         """Predict every task at each row, or each row's own task.
 
         Parameters
@@ -197,6 +237,17 @@ class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):
         X : array-like of shape (n_samples, n_features)
         task : array-like of shape (n_samples,) or str, default=None
             Task of each row.  None predicts all tasks.
+        task_features : array-like of shape (n_new_tasks, n_descriptors) or DataFrame, default=None
+            Descriptors of the labels in ``task`` not seen in training
+            (``task_matrix="descriptors"``): an array with one row per new
+            label (sorted), or a DataFrame indexed by task label.  Seen tasks
+            use their stored descriptors (a DataFrame row that disagrees is
+            an error).
+        unknown_task : {"raise", "mean"}, default="raise"
+            A label not seen in training and without descriptors: an error,
+            or ``"mean"``, the average of the fitted task functions
+            ``(1/T) sum_t (f_t(x) + b_t)`` (the prediction whose task-matrix
+            row is the average of the training tasks' rows).
 
         Returns
         -------
@@ -204,12 +255,15 @@ class MultiTaskKernelRidge(RegressorMixin, _MultiTaskKernelBase):
             (n_samples,) when ``task`` is given or the model was fitted on a
             single task given as a 1-D y.  Same device as X.
         """
-        F, input_xp = self._decision(X, task)
+        F, input_xp = self._decision(X, task, task_features, unknown_task)
         return self._to_caller(F, input_xp)
 
-    def score(self, X, y, task=None, sample_weight=None):
+    def score(self, X, y, task=None, sample_weight=None, *, task_features=None,
+              unknown_task="raise"):
         """R^2 as in scikit-learn (2-D y: uniform average over tasks, NaN skipped).
 
-        Per-task and pooled metrics are in :mod:`rkhsmtl.metrics`.
+        Per-task and pooled metrics are in :mod:`rkhsmtl.metrics`;
+        ``task_features`` and ``unknown_task`` as in :meth:`predict`.
         """
-        return r2_multitask(y, self.predict(X, task=task), sample_weight)
+        return r2_multitask(y, self.predict(X, task=task, task_features=task_features,
+                                            unknown_task=unknown_task), sample_weight)

@@ -6,13 +6,21 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.model_selection import KFold, check_cv
 
 from ..model_selection import TaskStratifiedKFold
-from ..solvers import dense_eigen, masked_cg, sylvester
+from ..solvers import cholesky, dense_eigen, masked_cg, sylvester
 from ..solvers._hadamard import one_hot, task_rows
 from .._memory import check_memory, dense_bytes
 from .._scoring import r2_multitask
 from ._base import _MultiTaskKernelBase
 
 DEFAULT_OMEGAS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
+
+#: Cost of one N x N eigendecomposition in N x N Cholesky factorizations
+#: with their T + 1 intercept right-hand sides (benchmarks/bench_exact_hetero.py
+#: prints eigh / potrf: 11 to 14 at n = 3,520 on the shared 2-core machine,
+#: a fifth more for the right-hand sides).  A heterogeneous fold with fewer
+#: alphas than this factors once per alpha instead of eigendecomposing once;
+#: both are exact.
+EIGH_IN_CHOLESKYS = 12
 
 
 class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
@@ -23,8 +31,15 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
       diagonal of the hat matrix in the joint eigenbasis (O(n^2 T) per
       candidate).
     * Otherwise: K-fold cross-validation, task-stratified for heterogeneous
-      tasks (every task split across folds in the same proportion); within a
-      fold every alpha reuses one eigendecomposition of the fold's matrix.
+      tasks (every task split across folds in the same proportion).  Within
+      a (fold, task matrix) pair, every alpha reuses one decomposition of the
+      fold's matrix: of K (shared inputs) or of the scaled
+      :math:`W^{1/2}(K \circ A)W^{1/2}` (heterogeneous tasks).  For
+      heterogeneous tasks and fewer than 12 alphas, one Cholesky
+      factorization per alpha is cheaper than that eigendecomposition (which
+      costs many factorizations) and is used instead; a grid then costs
+      about ``n_folds * n_task_matrices * n_alphas * 0.8**3`` factorizations
+      of the full N x N matrix, one fit about 1.
 
     The selection criterion is the loss-weighted mean squared error.
 
@@ -220,8 +235,19 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
             # An iterable of (train, test) pairs, as scikit-learn's CV
             # estimators take it; a splitter passes through unchanged.
             cv = check_cv(cv)
-        groups = problem.codes if hetero else None
-        return list(cv.split(np.zeros((n, 1)), None, groups=groups))
+        order = getattr(problem, "order", None)
+        if order is None:
+            groups = problem.codes if hetero else None
+            return list(cv.split(np.zeros((n, 1)), None, groups=groups))
+        # The problem holds the rows sorted by task; splits (an iterable of
+        # the user's indices, or a splitter's) refer to the user's row order,
+        # so split there and map each index to its sorted position (sorted
+        # again within a fold, which keeps every fold task-sorted).
+        position = np.empty(n, dtype=np.intp)
+        position[order] = np.arange(n)
+        groups = np.asarray(problem.codes)[position]
+        return [(np.sort(position[np.asarray(train)]), np.sort(position[np.asarray(val)]))
+                for train, val in cv.split(np.zeros((n, 1)), None, groups=groups)]
 
     def _check_kfold_memory(self, problem, splits):
         """The K-fold path holds the N x N kernel plus, per fold, the training
@@ -287,20 +313,53 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
         codes_tr, codes_va = problem.codes[train], problem.codes[val]
         E_tr = one_hot(xp, codes_tr, problem.n_tasks, like=y_tr)
         E_va = one_hot(xp, codes_va, problem.n_tasks, like=y_tr)
-        fac = dense_eigen.decompose(xp, K_tr, A, codes_tr, E_tr, xp.sqrt(w_tr))
+        d_tr = xp.sqrt(w_tr)
+        solutions = None
+        if len(alphas) < EIGH_IN_CHOLESKYS:
+            solutions = self._cholesky_path(xp, K_tr, A, codes_tr, E_tr, d_tr, y_tr,
+                                            alphas)
+        if solutions is None:
+            fac = dense_eigen.decompose(xp, K_tr, A, codes_tr, E_tr, d_tr)
+            solutions = dense_eigen.solve_path(fac, y_tr, alphas, self.fit_intercept)
         out = []
-        for c, b in dense_eigen.solve_path(fac, y_tr, alphas, self.fit_intercept):
+        for c, b in solutions:
             b = b if b is not None else xp.zeros((A.shape[0],), dtype=c.dtype)
             B = c[:, None] * task_rows(xp, A, codes_tr)
             out.append(xp.sum((K_va @ B) * E_va, axis=1) + E_va @ b)
         return out
 
-    def predict(self, X, task=None):
-        """Predict with the selected model (see MultiTaskKernelRidge.predict)."""
-        F, input_xp = self._decision(X, task)
+    def _cholesky_path(self, xp, K_tr, A, codes_tr, E_tr, d_tr, y_tr, alphas):
+        """One Cholesky factorization per alpha; None if one is not PD.
+
+        Rows sorted by task (the splitters keep the problem's task order)
+        take the broadcast Hadamard path.
+        """
+        codes_tr = np.asarray(codes_tr)
+        offsets = None
+        if codes_tr.size and np.all(np.diff(codes_tr) >= 0):
+            offsets = np.searchsorted(codes_tr, np.arange(A.shape[0] + 1))
+        out = []
+        for alpha in alphas:
+            try:
+                chol = cholesky.factor(xp, K_tr, A, codes_tr, d_tr, alpha,
+                                       offsets=offsets)
+            except np.linalg.LinAlgError:
+                # alpha = 0 or a non-PSD kernel: the eigen path clips and warns.
+                return None
+            out.append(cholesky.solve(chol, xp, y_tr, E_tr, d_tr, self.fit_intercept))
+        return out
+
+    def predict(self, X, task=None, *, unknown_task="raise"):
+        """Predict with the selected model (see MultiTaskKernelRidge.predict).
+
+        ``unknown_task="mean"`` predicts a label not seen in training by the
+        average of the fitted task functions.
+        """
+        F, input_xp = self._decision(X, task, unknown_task=unknown_task)
         return self._to_caller(F, input_xp)
 
-    def score(self, X, y, task=None, sample_weight=None):
+    def score(self, X, y, task=None, sample_weight=None, *, unknown_task="raise"):
         """R^2 as in scikit-learn (2-D y: uniform average over tasks, NaN skipped)."""
-        return r2_multitask(y, self.predict(X, task=task), sample_weight)
+        return r2_multitask(y, self.predict(X, task=task, unknown_task=unknown_task),
+                            sample_weight)
 

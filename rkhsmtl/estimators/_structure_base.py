@@ -118,6 +118,7 @@ class _StructureLearningBase(_MultiTaskKernelBase):
         self._structure_state = result.state
         self.objective_history_ = list(result.objective_history)
         self.n_iter_ = result.n_iter
+        self.n_factorizations_ = result.n_factorizations
         def to_fit_device(M):
             return asarray_on(M, data.xp, like=data.X)
 
@@ -149,14 +150,21 @@ class _StructureRegressorMixin(RegressorMixin):
         """
         return self._fit(X, y, task, sample_weight)
 
-    def predict(self, X, task=None):
-        """Predict every task (n, T), or each row's own task with ``task`` (n,)."""
-        F, input_xp = self._decision(X, task)
+    def predict(self, X, task=None, *, unknown_task="raise"):
+        """Predict every task (n, T), or each row's own task with ``task`` (n,).
+
+        ``unknown_task="mean"`` predicts a label not seen in training by the
+        average of the fitted task functions, ``(1/T) sum_t (f_t(x) + b_t)``
+        (the task-matrix row averaged over the training tasks); ``"raise"``
+        makes it an error.
+        """
+        F, input_xp = self._decision(X, task, unknown_task=unknown_task)
         return self._to_caller(F, input_xp)
 
-    def score(self, X, y, task=None, sample_weight=None):
+    def score(self, X, y, task=None, sample_weight=None, *, unknown_task="raise"):
         """R^2 as in scikit-learn (2-D y: uniform average over tasks, NaN skipped)."""
-        return r2_multitask(y, self.predict(X, task=task), sample_weight)
+        return r2_multitask(y, self.predict(X, task=task, unknown_task=unknown_task),
+                            sample_weight)
 
 
 class _StructureClassifierMixin(_LogisticProbaMixin, ClassifierMixin):
