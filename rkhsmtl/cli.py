@@ -23,6 +23,7 @@ examples:
   rkhsmtl compare                                   built-in synthetic data, all methods
   rkhsmtl compare --dataset school --splits 10      the School protocol of docs/results.md
   rkhsmtl compare --dataset data.csv --task-column school --target score --output out/
+  rkhsmtl compare --dataset school --protocol new-tasks   whole schools held out
   rkhsmtl compare --list-methods
 
 Register your own method with rkhsmtl.compare.register_method (see README)."""
@@ -33,6 +34,17 @@ def _comma_list(text):
     if not names:
         raise argparse.ArgumentTypeError("expected a comma-separated list of method names")
     return names
+
+
+def _size_list(text):
+    try:
+        sizes = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 2:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers >= 2 (rows per task); got {text!r}")
+    return sizes
 
 
 def _positive_int(text):
@@ -86,6 +98,20 @@ def build_parser():
         help="per-task test fraction (default: the data set's protocol: 0.5 for "
              "synthetic, 0.25 for school and tables, 40 / 100 training rows per task "
              "for landmine / sarcos)")
+    compare.add_argument(
+        "--protocol", choices=("per-task", "new-tasks"), default="per-task",
+        help="per-task (default): every task split into training and test rows; "
+             "new-tasks: whole tasks held out (--test-size is then the fraction of "
+             "tasks, default 0.2) and scored as tasks never seen in training")
+    compare.add_argument(
+        "--learning-curve", action="store_true",
+        help="instead of one table, fit on growing training sets (--sizes rows per "
+             "task, fixed test rows) and write the test metric and fit time against "
+             "the size (default methods: independent, mean, trace, neural, "
+             "single-task-net)")
+    compare.add_argument("--sizes", type=_size_list, default=None, metavar="N,N,...",
+                         help="--learning-curve: training rows per task (default: "
+                              "10,20,50,100,200,500)")
     compare.add_argument("--random-state", type=int, default=0, metavar="SEED",
                          help="seed of the splits and of the methods (default: 0)")
     compare.add_argument("--output", metavar="DIR",
@@ -142,10 +168,15 @@ def _compare(args, argv):
         return _error(exc)
     except ValueError as exc:  # DatasetError and the loaders' column/format errors
         return _error(exc)
+    if args.learning_curve:
+        from .compare._learning_curve import run_from_cli
+
+        return run_from_cli(args, argv, dataset, say, _error)
     try:
         result = run_comparison(dataset, args.methods, n_splits=args.splits,
                                 test_size=args.test_size,
-                                random_state=args.random_state, progress=say)
+                                random_state=args.random_state, progress=say,
+                                protocol=args.protocol)
     except (DatasetError, MethodError) as exc:
         return _error(exc)
     if not result.methods:
@@ -158,7 +189,7 @@ def _compare(args, argv):
                f"on split {first['split']}: {first['error']}")
         return EXIT_FAILED
     header, rows = summary_table(result)
-    print(f"\n{dataset.name}: {dataset.protocol_text(args.splits, args.test_size)}; "
+    print(f"\n{dataset.name}: {result.dataset.protocol_text(args.splits, args.test_size)}; "
           "mean ± std over splits\n")
     print(format_text_table(header, rows))
     print(f"\n{BEST_NOTE}")

@@ -29,6 +29,14 @@ FAST_PARAMS = {
                                 "early_stopping": False, "random_state": 0},
     "HardSharingNetClassifier": {"hidden_layer_sizes": (8,), "max_epochs": 5,
                                  "early_stopping": False, "random_state": 0},
+    "HardSharingNetRegressorCV": {
+        "estimator": rkhsmtl.neural.HardSharingNetRegressor(
+            hidden_layer_sizes=(8,), max_epochs=5, early_stopping=False),
+        "param_grid": {"weight_decay": [1e-3, 1e-1]}, "cv": 2, "random_state": 0},
+    "HardSharingNetClassifierCV": {
+        "estimator": rkhsmtl.neural.HardSharingNetClassifier(
+            hidden_layer_sizes=(8,), max_epochs=5, early_stopping=False),
+        "param_grid": {"weight_decay": [1e-3, 1e-1]}, "cv": 2, "random_state": 0},
     "LinearMultiTaskRegressor": {"lambda1": 0.01, "max_iter": 200},
     "LinearMultiTaskClassifier": {"lambda1": 0.01, "max_iter": 200},
     "LinearMultiTaskRegressorCV": {"n_lambdas": 3, "cv": 2, "max_iter": 200},

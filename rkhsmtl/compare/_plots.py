@@ -103,3 +103,40 @@ def write_plots(result, out_dir):
                          task_names=result.dataset.task_names)
         written.append(filename)
     return written
+
+
+def plot_learning_curve(result, path):
+    """Headline metric and fit time against training rows per task (log x axes).
+
+    Parameters
+    ----------
+    result : LearningCurveResult
+        From :func:`rkhsmtl.compare._learning_curve.run_learning_curve`.
+    path : str or path-like
+        The PNG file to write.
+    """
+    plt = _pyplot()
+    label = dict((c[0], c[1]) for c in metric_table(result.dataset.problem_type))[
+        result.metric]
+    fig, (ax, ax_time) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for name in result.methods:
+        sizes = np.array(result.sizes)
+        values = np.array([result.mean(name, s, result.metric) for s in sizes])
+        times = np.array([result.mean(name, s, "fit_time_s") for s in sizes])
+        style = "--" if "net" in name or name == "neural" else "-"
+        ax.plot(sizes, values, style, marker="o", label=name)
+        ax_time.plot(sizes, times, style, marker="o", label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("training rows per task")
+    ax.set_ylabel(label)
+    ax.set_title(f"{result.dataset.name}: mean over {result.n_splits} split(s)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax_time.set_xscale("log")
+    ax_time.set_yscale("log")
+    ax_time.set_xlabel("training rows per task")
+    ax_time.set_ylabel("fit time (s), selection included")
+    ax_time.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

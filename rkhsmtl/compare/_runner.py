@@ -12,6 +12,7 @@ from .._backend import to_numpy
 from ._evaluate import evaluate, headline_metric, metric_table
 from ._registry import MethodContext, get_method, list_methods, load_notes
 from ._datasets import DatasetError
+from ._protocols import PROTOCOLS, fit_params, leave_tasks_out, protocol_of, scored
 
 
 _SMALL_PROBLEM_ROWS = 3000
@@ -124,26 +125,31 @@ def _selected_hyperparameters(estimator):
             chosen["omega"] = estimator.omega_
     if not chosen:
         return ""
-    return " ".join(f"{k}={float(v):.3g}" if isinstance(v, (float, int, np.floating))
+    # integers (a network's max_epochs) stay integers: 1000, not 1e+03
+    return " ".join(f"{k}={int(v)}" if isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                    else f"{k}={float(v):.3g}" if isinstance(v, (float, np.floating))
                     else f"{k}={v}" for k, v in sorted(chosen.items()))
 
 
 def _fit_and_score(spec, context, dataset, X_tr, y_tr, t_tr, X_te, y_te, t_te):
     estimator = spec.factory(context)
+    protocol = protocol_of(dataset)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         start = time.perf_counter()
-        estimator.fit(X_tr, y_tr, task=t_tr)
+        estimator.fit(X_tr, y_tr, task=t_tr, **fit_params(protocol, estimator, X_tr, t_tr))
         fit_time = time.perf_counter() - start
         start = time.perf_counter()
-        scores = evaluate(dataset.problem_type, estimator, X_te, y_te, t_te)
+        scores = evaluate(dataset.problem_type,
+                          scored(protocol, estimator, X_te, t_te, dataset.problem_type),
+                          X_te, y_te, t_te)
         predict_time = time.perf_counter() - start
     messages = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
     return estimator, scores, fit_time, predict_time, messages
 
 
 def run_comparison(dataset, methods=None, *, n_splits=5, test_size=None, random_state=0,
-                   progress: Optional[Callable[[str], None]] = None):
+                   progress: Optional[Callable[[str], None]] = None, protocol="per-task"):
     """Fit and score methods on repeated per-task splits of a data set.
 
     Parameters
@@ -160,6 +166,10 @@ def run_comparison(dataset, methods=None, *, n_splits=5, test_size=None, random_
         Seed of the splits and of the methods.
     progress : callable, default=None
         Called with one line of text per method x split.
+    protocol : {"per-task", "new-tasks"}, default="per-task"
+        ``"new-tasks"``: whole tasks held out (``test_size`` is then the
+        fraction of tasks, default 0.2) and scored as tasks never seen in
+        training (:mod:`rkhsmtl.compare._protocols`).
 
     Returns
     -------
@@ -174,6 +184,10 @@ def run_comparison(dataset, methods=None, *, n_splits=5, test_size=None, random_
     ['independent', 'mean']
     """
     specs = resolve_methods(methods, dataset.problem_type)
+    if protocol not in PROTOCOLS:
+        raise MethodError(f"unknown protocol {protocol!r}; use one of {list(PROTOCOLS)}.")
+    if protocol == "new-tasks":
+        dataset = leave_tasks_out(dataset)
     X, y, task = dataset.X, dataset.y, dataset.task
     try:
         splits = list(dataset.splitter(n_splits, random_state, test_size)

@@ -253,8 +253,10 @@ class _BaseHardSharingNet(BaseEstimator):
         balancer = make_balancer(self.loss_weighting, xp, T, dt, rng=rng,
                                  learning_rate=self.learning_rate, kind=self._kind,
                                  alpha=self.gradnorm_alpha)
+        # set by the cross-validated search only (rkhsmtl.neural._cv)
+        checkpoints = getattr(self, "_epoch_checkpoints", ())
         result = fit_network(xp, X, Y, sw, tasks, spec, params, balancer, self._kind,
-                             self.get_params(), rng)
+                             self.get_params(), rng, checkpoints=checkpoints)
         result["spec"], result["balancer"] = spec, balancer
         return result
 
@@ -278,6 +280,10 @@ class _BaseHardSharingNet(BaseEstimator):
                                if self.loss_weighting == "uncertainty" else None)
         params = [f["params"] for f in fits]
         self.coefs_ = params if self.single_task else params[0]
+        epochs = set.intersection(*(set(f["checkpoints"]) for f in fits))
+        self._checkpoint_coefs = {
+            e: ([f["checkpoints"][e] for f in fits] if self.single_task
+                else fits[0]["checkpoints"][e]) for e in epochs}
         self._single_output = data.y_was_1d and data.layout == "shared"
 
     # -------------------------------------------------------------- predict

@@ -102,7 +102,7 @@ def _non_finite_error(epoch, learning_rate):
 
 def train(xp, spec, params, balancer, sampler, train_data, val_data, *, kind,
           learning_rate, weight_decay, dropout, max_epochs, early_stopping,
-          n_iter_no_change, tol, rng, verbose=0):
+          n_iter_no_change, tol, rng, verbose=0, checkpoints=()):
     """Run the epochs; returns the learned parameters and the histories.
 
     ``train_data`` and ``val_data`` are ``(X, Y, weight)`` triples (``weight``
@@ -110,13 +110,16 @@ def train(xp, spec, params, balancer, sampler, train_data, val_data, *, kind,
     follows scikit-learn's MLP: after ``n_iter_no_change`` epochs in a row
     without an improvement of at least ``tol`` of the validation loss (or the
     training loss without early stopping).  With early stopping the best
-    parameters seen on the validation set are returned.
+    parameters seen on the validation set are returned.  ``checkpoints``:
+    epochs after which a copy of the parameters is kept (``"checkpoints"`` of
+    the result), so one long run also yields the shorter ones.
     """
     X, Y, weight = train_data
     adam = Adam(xp, params, learning_rate)
     decayed = spec.weight_indices()
     loss_history, val_history, weight_history = [], [], []
     best, best_params, no_improvement, converged = math.inf, None, 0, False
+    kept = {}
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(1, max_epochs + 1):
             batches = sampler.epoch(rng)
@@ -152,6 +155,8 @@ def train(xp, spec, params, balancer, sampler, train_data, val_data, *, kind,
             if verbose:
                 what = "validation" if val_data is not None else "training"
                 print(f"Epoch {epoch}: {what} loss = {current:.6g}")
+            if epoch in checkpoints:
+                kept[epoch] = [xp.asarray(p, copy=True) for p in params]
             no_improvement = no_improvement + 1 if current > best - tol else 0
             if current < best:
                 best = current
@@ -165,6 +170,7 @@ def train(xp, spec, params, balancer, sampler, train_data, val_data, *, kind,
         "loss_history": np.array(loss_history),
         "validation_history": np.array(val_history) if val_data is not None else None,
         "weight_history": np.array(weight_history) if balancer.learned else None,
+        "checkpoints": kept,
         "n_iter": epoch,
         "converged": converged,
     }
@@ -202,7 +208,8 @@ def validation_split(observed, tasks, fraction, rng):
     return observed & ~val, val
 
 
-def fit_network(xp, X, Y, sw, tasks, spec, params, balancer, kind, options, rng):
+def fit_network(xp, X, Y, sw, tasks, spec, params, balancer, kind, options, rng,
+                checkpoints=()):
     """Split, batch and train one network on ``X`` (xp) and host ``Y`` (NaN = missing).
 
     ``options`` are the estimator's parameters; ``sw`` host sample weights or
@@ -233,7 +240,7 @@ def fit_network(xp, X, Y, sw, tasks, spec, params, balancer, kind, options, rng)
                  weight_decay=options["weight_decay"], dropout=options["dropout"],
                  max_epochs=options["max_epochs"], early_stopping=early,
                  n_iter_no_change=options["n_iter_no_change"], tol=options["tol"],
-                 rng=rng, verbose=options["verbose"])
+                 rng=rng, verbose=options["verbose"], checkpoints=checkpoints)
 
 
 def long_to_wide(y, codes, n_tasks):
