@@ -534,3 +534,47 @@ def validate_predict_data(estimator, X, task=None, *, reference, task_column=Non
     if task is not None:
         codes = encode_tasks(task, X.shape[0], known=estimator.tasks_)
     return X, codes, input_xp
+
+
+#: Values of the ``unknown_task`` argument of predict-type methods.
+UNKNOWN_TASK_CHOICES = ("raise", "mean")
+
+
+def check_unknown_task(unknown_task):
+    """Refuse an ``unknown_task`` other than "raise" or "mean"."""
+    if not (isinstance(unknown_task, str) and unknown_task in UNKNOWN_TASK_CHOICES):
+        raise ValueError(
+            "The 'unknown_task' parameter must be 'raise' (a task label not seen "
+            "in training is an error) or 'mean' (such a task is predicted by the "
+            f"average of the fitted task functions); got {unknown_task!r}.")
+
+
+def validate_predict_tasks(estimator, X, task, unknown_task, **kwargs):
+    """:func:`validate_predict_data` with the ``unknown_task`` choice applied.
+
+    Returns ``(X, codes, input_xp)``; with ``unknown_task="mean"`` a label not
+    in ``tasks_`` gets a code >= ``n_tasks`` (see :func:`pick_task_scores`).
+    """
+    check_unknown_task(unknown_task)
+    if unknown_task == "raise":
+        return validate_predict_data(estimator, X, task, **kwargs)
+    return validate_predict_data(estimator, X, task, unknown="keep", **kwargs)[:3]
+
+
+def pick_task_scores(xp, F, codes):
+    """Each row's own task score from scores F (n, T) of the fitted tasks.
+
+    A code >= T (a task not seen in training, kept by ``unknown_task="mean"``)
+    gets the average of the T task functions at that row: the documented
+    fallback, ``(1/T) sum_t f_t(x)`` (intercepts included).
+    """
+    n, T = F.shape
+    codes = np.asarray(codes)
+    known = codes < T
+    flat = np.arange(n) * T + np.where(known, codes, 0)
+    own = xp.take(xp.reshape(F, (-1,)), xp.asarray(flat) if not is_numpy(xp) else flat)
+    if bool(known.all()):
+        return own
+    mean = xp.mean(F, axis=1)
+    mask = xp.asarray(known) if not is_numpy(xp) else known
+    return xp.where(mask, own, mean)

@@ -15,7 +15,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import to_numpy
-from .._validation import validate_fit_data, validate_predict_data
+from .._validation import (pick_task_scores, validate_fit_data,
+                           validate_predict_tasks)
 from ._fista import STOPPING_RULES
 from ._losses import MultiTaskDatafit
 from ._path import SOLVERS, fit_penalized
@@ -312,7 +313,7 @@ class _LinearMultiTaskBase(BaseEstimator):
         return self._fit_datafit(datafit, self.lambda1, self.lambda2)
 
     # -- prediction ----------------------------------------------------------
-    def _decision(self, X, task=None):
+    def _decision(self, X, task=None, unknown_task="raise"):
         check_is_fitted(self)
         ndim = getattr(X, "ndim", None)
         if ndim is None and not hasattr(X, "iloc"):
@@ -324,12 +325,16 @@ class _LinearMultiTaskBase(BaseEstimator):
                 "Expected a 2-D array for X, got a 1-D array instead. Reshape your "
                 "data with X.reshape(-1, 1) for a single feature or "
                 "X.reshape(1, -1) for a single sample.")
-        X, codes, _ = validate_predict_data(self, X, task, reference=self.coef_,
-                                            task_column=self.task_column)
+        X, codes, _ = validate_predict_tasks(self, X, task, unknown_task,
+                                             reference=self.coef_,
+                                             task_column=self.task_column)
         X = _numpy(X)
         if codes is None:
             F = X @ self.coef_ + self.intercept_
             return F[:, 0] if self._y_was_1d and len(self.tasks_) == 1 else F
+        if np.any(codes >= self.coef_.shape[1]):
+            # unknown_task="mean": tasks not seen in training
+            return pick_task_scores(np, X @ self.coef_ + self.intercept_, codes)
         return np.einsum("ij,ji->i", X, self.coef_[:, codes]) + self.intercept_[codes]
 
     def __sklearn_tags__(self):

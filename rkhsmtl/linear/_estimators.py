@@ -47,7 +47,7 @@ class LinearMultiTaskRegressor(RegressorMixin, _LinearMultiTaskBase):
     (2,)
     """
 
-    def predict(self, X, task=None):
+    def predict(self, X, task=None, *, unknown_task="raise"):
         """Predict targets.
 
         Parameters
@@ -55,17 +55,21 @@ class LinearMultiTaskRegressor(RegressorMixin, _LinearMultiTaskBase):
         X : array-like of shape (n_samples, n_features)
         task : array-like of shape (n_samples,), default=None
             Task of each row; None predicts every task.
+        unknown_task : {"raise", "mean"}, default="raise"
+            A task label not seen in training: an error, or the average task
+            function ``x^T mean_t(w_t) + mean_t(b_t)``.
 
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_tasks)
         """
-        return self._decision(X, task)
+        return self._decision(X, task, unknown_task)
 
-    def score(self, X, y, task=None, sample_weight=None):
+    def score(self, X, y, task=None, sample_weight=None, *, unknown_task="raise"):
         """R^2: pooled over rows with ``task``; else averaged uniformly over
         the columns of ``Y``, skipping NaN (missing) entries."""
-        return r2_multitask(y, self.predict(X, task), sample_weight)
+        return r2_multitask(y, self.predict(X, task, unknown_task=unknown_task),
+                            sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -149,33 +153,35 @@ class LinearMultiTaskClassifier(ClassifierMixin, _LinearMultiTaskBase):
         self.classes_ = classes
         return np.where(missing, np.nan, np.where(y == classes[1], 1.0, -1.0))
 
-    def decision_function(self, X, task=None):
+    def decision_function(self, X, task=None, *, unknown_task="raise"):
         """Linear scores ``x^T w_t + b_t`` (positive favours ``classes_[1]``).
 
         Returns (n_samples, n_tasks) without ``task`` (or (n_samples,) when
         fitted from a 1-D ``y`` without task), (n_samples,) with ``task``.
+        ``unknown_task="mean"`` scores a task label not seen in training by
+        the average of the task scores; ``"raise"`` makes it an error.
         """
-        return self._decision(X, task)
+        return self._decision(X, task, unknown_task)
 
-    def predict(self, X, task=None):
+    def predict(self, X, task=None, *, unknown_task="raise"):
         """Predicted labels, shaped like :meth:`decision_function`."""
-        scores = self.decision_function(X, task)
+        scores = self.decision_function(X, task, unknown_task=unknown_task)
         return self.classes_[(scores > 0).astype(int)]
 
-    def predict_proba(self, X, task=None):
+    def predict_proba(self, X, task=None, *, unknown_task="raise"):
         """Class probabilities: (n_samples, 2), or (n_samples, n_tasks, 2)
         when predicting every task of a multi-task fit."""
-        p = expit(self.decision_function(X, task))
+        p = expit(self.decision_function(X, task, unknown_task=unknown_task))
         return np.stack([1.0 - p, p], axis=-1)
 
-    def predict_log_proba(self, X, task=None):
+    def predict_log_proba(self, X, task=None, *, unknown_task="raise"):
         """Log of :meth:`predict_proba`."""
-        return np.log(self.predict_proba(X, task))
+        return np.log(self.predict_proba(X, task, unknown_task=unknown_task))
 
-    def score(self, X, y, task=None, sample_weight=None):
+    def score(self, X, y, task=None, sample_weight=None, *, unknown_task="raise"):
         """Accuracy over the observed entries (NaN in a 2-D float ``Y`` marks
         a missing label and is left out)."""
-        pred = self.predict(X, task)
+        pred = self.predict(X, task, unknown_task=unknown_task)
         y = np.asarray(to_numpy(y))
         if y.size != pred.size:
             raise ValueError(

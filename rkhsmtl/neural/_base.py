@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._backend import asarray_on, get_namespace, is_numpy, to_numpy
-from .._validation import validate_fit_data, validate_predict_data
+from .._validation import pick_task_scores, validate_fit_data, validate_predict_tasks
 from ._balancing import LOSS_WEIGHTINGS, make_balancer
 from ._network import NetworkSpec, forward, init_params
 from ._optim import fit_network, join_histories
@@ -287,13 +287,17 @@ class _BaseHardSharingNet(BaseEstimator):
         self._single_output = data.y_was_1d and data.layout == "shared"
 
     # -------------------------------------------------------------- predict
-    def _decision(self, X, task=None):
-        """Outputs in float64 on the fitted namespace, plus the caller's."""
+    def _decision(self, X, task=None, unknown_task="raise"):
+        """Outputs in float64 on the fitted namespace, plus the caller's.
+
+        ``unknown_task="mean"``: a task label not seen in training gets the
+        average of the task heads' outputs (in the units of y).
+        """
         check_is_fitted(self, "coefs_")
         nets = self.coefs_ if self.single_task else [self.coefs_]
         ref = nets[0][0]
-        Xp, codes, input_xp = validate_predict_data(
-            self, X, task, reference=ref, task_column=self.task_column)
+        Xp, codes, input_xp = validate_predict_tasks(
+            self, X, task, unknown_task, reference=ref, task_column=self.task_column)
         xp = np if is_numpy(get_namespace(ref)) else get_namespace(ref)
         # float64 at predict whatever the training dtype: cheap, and float32
         # BLAS results would depend on how many rows are predicted at once
@@ -305,9 +309,7 @@ class _BaseHardSharingNet(BaseEstimator):
             Z = (Z * asarray_on(self._target_scale, xp, like=Z)
                  + asarray_on(self._target_offset, xp, like=Z))
         if codes is not None:
-            n, T = Z.shape
-            flat = xp.asarray(np.arange(n) * T + codes)
-            Z = xp.take(xp.reshape(Z, (-1,)), flat)
+            Z = pick_task_scores(xp, Z, codes)
         elif self._single_output:
             Z = Z[:, 0]
         return Z, input_xp

@@ -97,11 +97,15 @@ class HardSharingNetClassifier(ClassifierMixin, _BaseHardSharingNet):
             return positive
         return long_to_wide(positive, data.task_codes, data.n_tasks)
 
-    def decision_function(self, X, task=None):
-        """Logits of the positive class, (n_samples, n_tasks) or (n_samples,)."""
-        return self._to_caller(*self._decision(X, task))
+    def decision_function(self, X, task=None, *, unknown_task="raise"):
+        """Logits of the positive class, (n_samples, n_tasks) or (n_samples,).
 
-    def predict_proba(self, X, task=None):
+        ``unknown_task="mean"`` gives a task label not seen in training the
+        average of the task heads' logits; ``"raise"`` makes it an error.
+        """
+        return self._to_caller(*self._decision(X, task, unknown_task))
+
+    def predict_proba(self, X, task=None, *, unknown_task="raise"):
         """Class probabilities.
 
         Returns
@@ -110,19 +114,19 @@ class HardSharingNetClassifier(ClassifierMixin, _BaseHardSharingNet):
             ``[P(classes_[0]), P(classes_[1])]`` for a 1-D fit or with ``task``;
             otherwise the probability of ``classes_[1]`` for every task.
         """
-        Z = to_numpy(self._decision(X, task)[0])
+        Z = to_numpy(self._decision(X, task, unknown_task)[0])
         e = np.exp(-np.abs(Z))
         p = np.where(Z >= 0, 1 / (1 + e), e / (1 + e))
         return np.stack([1 - p, p], axis=1) if p.ndim == 1 else p
 
-    def predict(self, X, task=None):
+    def predict(self, X, task=None, *, unknown_task="raise"):
         """Labels, shape (n_samples, n_tasks), or (n_samples,) with ``task``."""
-        Z = to_numpy(self._decision(X, task)[0])
+        Z = to_numpy(self._decision(X, task, unknown_task)[0])
         return self.classes_[(Z > 0).astype(np.intp)]
 
-    def score(self, X, y, task=None, sample_weight=None):
+    def score(self, X, y, task=None, sample_weight=None, *, unknown_task="raise"):
         """Accuracy; for a 2-D ``Y`` the uniform average of per-task accuracies."""
-        pred = self.predict(X, task)
+        pred = self.predict(X, task, unknown_task=unknown_task)
         y = np.asarray(y)
         if y.ndim == 1 or pred.ndim == 1:
             return accuracy_score(y.reshape(pred.shape), pred, sample_weight=sample_weight)

@@ -306,22 +306,25 @@ class _BaseNetCV(BaseEstimator):
                 self.best_estimator_.fit(refit_args[0], refit_args[1], task=refit_args[2])
         return self
 
-    def predict(self, X, task=None):
+    def predict(self, X, task=None, *, unknown_task="raise"):
         """Predictions of the refitted best network.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         task : array-like of shape (n_samples,), default=None
+        unknown_task : {"raise", "mean"}, default="raise"
+            A task label not seen in training: an error, or the average of
+            the task heads.
 
         Returns
         -------
         y_pred : ndarray
         """
         check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.predict(X, task=task)
+        return self.best_estimator_.predict(X, task=task, unknown_task=unknown_task)
 
-    def score(self, X, y, task=None):
+    def score(self, X, y, task=None, *, unknown_task="raise"):
         """Score of the refitted best network (its own ``score``).
 
         Parameters
@@ -329,13 +332,16 @@ class _BaseNetCV(BaseEstimator):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_tasks)
         task : array-like of shape (n_samples,), default=None
+        unknown_task : {"raise", "mean"}, default="raise"
+            A task label not seen in training: an error, or the average of
+            the task heads.
 
         Returns
         -------
         score : float
         """
         check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.score(X, y, task=task)
+        return self.best_estimator_.score(X, y, task=task, unknown_task=unknown_task)
 
 
 class HardSharingNetRegressorCV(RegressorMixin, _BaseNetCV):
@@ -429,35 +435,41 @@ class HardSharingNetClassifierCV(ClassifierMixin, _BaseNetCV):
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.classes_
 
-    def decision_function(self, X, task=None):
+    def decision_function(self, X, task=None, *, unknown_task="raise"):
         """Logits of the refitted best network.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         task : array-like of shape (n_samples,), default=None
+        unknown_task : {"raise", "mean"}, default="raise"
+            A task label not seen in training: an error, or the average of
+            the task heads.
 
         Returns
         -------
         scores : ndarray
         """
         check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.decision_function(X, task=task)
+        return self.best_estimator_.decision_function(X, task=task, unknown_task=unknown_task)
 
-    def predict_proba(self, X, task=None):
+    def predict_proba(self, X, task=None, *, unknown_task="raise"):
         """Class probabilities of the refitted best network.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         task : array-like of shape (n_samples,), default=None
+        unknown_task : {"raise", "mean"}, default="raise"
+            A task label not seen in training: an error, or the average of
+            the task heads.
 
         Returns
         -------
         proba : ndarray
         """
         check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.predict_proba(X, task=task)
+        return self.best_estimator_.predict_proba(X, task=task, unknown_task=unknown_task)
 
     def _score_fold(self, model, X, y, task):
         with warnings.catch_warnings():

@@ -84,13 +84,17 @@ class HardSharingNetRegressor(RegressorMixin, _BaseHardSharingNet):
             scale[t] = spread if np.isfinite(spread) and spread > 0 else 1.0
         return offset, scale
 
-    def predict(self, X, task=None):
+    def predict(self, X, task=None, *, unknown_task="raise"):
         """Predictions of shape (n_samples, n_tasks), or (n_samples,) with ``task``.
 
         A model fitted on a 1-D ``y`` without ``task`` returns (n_samples,).
+        ``unknown_task="mean"`` predicts a task label not seen in training by
+        the average of the task heads, ``(1/T) sum_t f_t(x)``; ``"raise"``
+        makes it an error.
         """
-        return self._to_caller(*self._decision(X, task))
+        return self._to_caller(*self._decision(X, task, unknown_task))
 
-    def score(self, X, y, task=None, sample_weight=None):
+    def score(self, X, y, task=None, sample_weight=None, *, unknown_task="raise"):
         """R²; for a 2-D ``Y`` the uniform average over tasks, NaN ignored."""
-        return r2_multitask(y, self.predict(X, task), sample_weight)
+        return r2_multitask(y, self.predict(X, task, unknown_task=unknown_task),
+                            sample_weight)

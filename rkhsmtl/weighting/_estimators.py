@@ -25,11 +25,11 @@ from sklearn.utils.validation import check_is_fitted
 from .._backend import asarray_on, get_namespace, to_numpy
 from .._labels import encode_binary, labels_from_scores, multitask_accuracy
 from .._scoring import r2_multitask
-from .._validation import MultiTaskData, validate_fit_data, validate_predict_data
+from .._validation import (MultiTaskData, pick_task_scores, validate_fit_data,
+                           validate_predict_tasks)
 from ..kernels import compute_kernel
 from .._backend import linalg
 from ..solvers import SeparableProblem, cholesky, weighted_cg
-from ..solvers._hadamard import one_hot
 from ..solvers._problem import predict_all
 from ._weights import DistributionMatchingWeights, borrowing_matrix, effective_sample_size
 
@@ -262,15 +262,16 @@ class _DistributionMatchingBase(BaseEstimator):
         cg_cost = n_tasks * n_rows * rank**2 + 60.0 * n_rows**2 * n_tasks
         return "cg" if cg_cost < cholesky_cost else "cholesky"
 
-    def _decision(self, X, task=None):
+    def _decision(self, X, task=None, unknown_task="raise"):
         check_is_fitted(self, "dual_coef_")
-        X, codes, input_xp = validate_predict_data(
-            self, X, task, reference=self.dual_coef_, task_column=self.task_column)
+        X, codes, input_xp = validate_predict_tasks(
+            self, X, task, unknown_task, reference=self.dual_coef_,
+            task_column=self.task_column)
         xp = get_namespace(self.dual_coef_)
         F = predict_all(xp, self._kernel_fn(), X, self.X_fit_, self.dual_coef_,
                         self.intercept_)
         if codes is not None:
-            F = xp.sum(F * one_hot(xp, codes, self.n_tasks_, like=F), axis=1)
+            F = pick_task_scores(xp, F, codes)
         elif self._single_output:
             F = F[:, 0]
         return asarray_on(F, input_xp)
@@ -357,18 +358,22 @@ class DistributionMatchingRegressor(RegressorMixin, _DistributionMatchingBase):
         self._fit_pool(data, data.targets)
         return self
 
-    def predict(self, X, task=None):
+    def predict(self, X, task=None, *, unknown_task="raise"):
         """Predict every task at each row, or each row's own task.
+
+        ``unknown_task="mean"`` predicts a task label not seen in training by
+        the average of the task functions; ``"raise"`` makes it an error.
 
         Returns
         -------
         y_pred : array of shape (n_samples, n_tasks) or (n_samples,)
         """
-        return self._decision(X, task)
+        return self._decision(X, task, unknown_task)
 
-    def score(self, X, y, task=None, sample_weight=None):
+    def score(self, X, y, task=None, sample_weight=None, *, unknown_task="raise"):
         """R^2 (2-D y: uniform average over tasks, NaN entries skipped)."""
-        return r2_multitask(y, self.predict(X, task=task), sample_weight)
+        return r2_multitask(y, self.predict(X, task=task, unknown_task=unknown_task),
+                            sample_weight)
 
 
 class DistributionMatchingClassifier(ClassifierMixin, _DistributionMatchingBase):
@@ -446,21 +451,25 @@ class DistributionMatchingClassifier(ClassifierMixin, _DistributionMatchingBase)
         self._fit_pool(data, asarray_on(signed, data.xp, like=data.X))
         return self
 
-    def decision_function(self, X, task=None):
+    def decision_function(self, X, task=None, *, unknown_task="raise"):
         """Scores :math:`f_t(x) + b_t`; positive means ``classes_[1]``.
+
+        ``unknown_task="mean"`` scores a task label not seen in training by
+        the average of the task scores; ``"raise"`` makes it an error.
 
         Returns
         -------
         scores : array of shape (n_samples, n_tasks) or (n_samples,)
         """
-        return self._decision(X, task)
+        return self._decision(X, task, unknown_task)
 
-    def predict(self, X, task=None):
+    def predict(self, X, task=None, *, unknown_task="raise"):
         """Predicted class labels (numpy array of the training labels)."""
-        scores = to_numpy(self.decision_function(X, task))   # checks it is fitted
+        scores = to_numpy(self.decision_function(X, task,   # checks it is fitted
+                                                 unknown_task=unknown_task))
         return labels_from_scores(self.classes_, scores)
 
-    def predict_proba(self, X, task=None):
+    def predict_proba(self, X, task=None, *, unknown_task="raise"):
         """Class probabilities :math:`\\operatorname{clip}((1 + f)/2, 0, 1)`.
 
         Returns
@@ -469,16 +478,17 @@ class DistributionMatchingClassifier(ClassifierMixin, _DistributionMatchingBase)
             (n_samples, 2) with ``task`` or for a single task; otherwise the
             probability of each task's positive class.
         """
-        scores = self.decision_function(X, task)
+        scores = self.decision_function(X, task, unknown_task=unknown_task)
         xp = get_namespace(scores)
         p1 = xp.clip(0.5 * (1.0 + scores), 0.0, 1.0)
         if p1.ndim == 1:
             return xp.stack([1.0 - p1, p1], axis=1)
         return p1
 
-    def score(self, X, y, task=None, sample_weight=None):
+    def score(self, X, y, task=None, sample_weight=None, *, unknown_task="raise"):
         """Mean accuracy (2-D y: averaged over all entries)."""
-        return multitask_accuracy(y, self.predict(X, task=task), sample_weight)
+        return multitask_accuracy(y, self.predict(X, task=task, unknown_task=unknown_task),
+                                  sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
