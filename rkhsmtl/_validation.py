@@ -112,6 +112,16 @@ def factorize_task_labels(task, name="task"):
     return labels, inverse.ravel()
 
 
+def repeated_values(values):
+    """The values that occur more than once, in the order they first repeat."""
+    seen, repeated = set(), []
+    for v in values:
+        if v in seen and v not in repeated:
+            repeated.append(v)
+        seen.add(v)
+    return repeated
+
+
 def _is_dataframe(X):
     return hasattr(X, "iloc") and hasattr(X, "columns")
 
@@ -457,11 +467,7 @@ def _check_target_columns(y, frame_columns):
             "(n_samples, n_tasks) with n_tasks >= 1."
         )
     if frame_columns is not None:
-        seen, repeated = set(), []
-        for c in frame_columns:
-            if c in seen and c not in repeated:
-                repeated.append(c)
-            seen.add(c)
+        repeated = repeated_values(frame_columns)
         if repeated:
             raise ValueError(
                 f"The columns of the DataFrame y name the tasks, but {repeated[:10]} "

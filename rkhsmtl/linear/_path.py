@@ -129,14 +129,7 @@ def _fit_admm(datafit, penalty, lambda2, fit_intercept, V0, max_iter, tol, verbo
     problem = datafit.profiled_stats(fit_intercept)
     T = datafit.n_tasks
     zeros = np.zeros(T)
-
-    def evaluate(V, W):
-        value, gW, gb = problem.value_and_grad(W, zeros)
-        return duality_gap(penalty, lambda2, V, W, value, gW, gb, None, zeros,
-                           fit_intercept=False)
-
-    def certificate(V):
-        return shifted_gap(penalty, lambda2, problem, evaluate, V, penalty.coef(V))
+    certificate = _gap_certificate(problem, penalty, lambda2, zeros)
 
     # The iterations are many small (d, d) products and factorizations: BLAS
     # threads only add synchronization (20x slower eigh/cholesky on a busy
@@ -152,6 +145,20 @@ def _fit_admm(datafit, penalty, lambda2, fit_intercept, V0, max_iter, tol, verbo
                         res.converged, None, res.gap, "admm")
 
 
+def _gap_certificate(problem, penalty, lambda2, zeros):
+    """``V -> duality gap`` of an ADMM iterate, for the solver's stopping rule
+    (``zeros``: the (T,) intercepts, eliminated from the profiled problem)."""
+
+    def evaluate(V, W):
+        value, gW, gb = problem.value_and_grad(W, zeros)
+        return duality_gap(penalty, lambda2, V, W, value, gW, gb, None, zeros,
+                           fit_intercept=False)
+
+    def certificate(V):
+        return shifted_gap(penalty, lambda2, problem, evaluate, V, penalty.coef(V))
+    return certificate
+
+
 def _inner_solver(datafit, penalty, lambda2):
     """Solver of the weighted least-squares models of proximal Newton."""
     # The models must be solved far more accurately than the squared-loss
@@ -163,16 +170,8 @@ def _inner_solver(datafit, penalty, lambda2):
     def inner(problem, V, tol):
         if penalty.row_separable:
             return bcd(problem, penalty, lambda2, V, max_iter=1000, tol=tol).W
-
-        def evaluate(V, W):
-            value, gW, gb = problem.value_and_grad(W, zeros)
-            return duality_gap(penalty, lambda2, V, W, value, gW, gb, None, zeros,
-                               fit_intercept=False)
-
-        def certificate(V):
-            return shifted_gap(penalty, lambda2, problem, evaluate, V, penalty.coef(V))
-
-        return admm(problem, penalty, lambda2, V, certificate,
+        return admm(problem, penalty, lambda2, V,
+                    _gap_certificate(problem, penalty, lambda2, zeros),
                     max_iter=NEWTON_INNER_ADMM, tol=tol, state=state).W
 
     zeros = np.zeros(datafit.n_tasks)

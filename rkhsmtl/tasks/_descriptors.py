@@ -33,6 +33,7 @@ from numbers import Real
 
 import numpy as np
 
+from .._validation import repeated_values
 from ..kernels import compute_kernel
 from ._fixed import check_task_matrix
 
@@ -123,11 +124,7 @@ def check_task_features(task_features, tasks, *, name="task_features",
         )
     if _is_frame(task_features):
         index = [_key(t) for t in task_features.index]
-        seen, repeated = set(), []
-        for t in index:
-            if t in seen and t not in repeated:
-                repeated.append(t)
-            seen.add(t)
+        seen, repeated = set(index), repeated_values(index)
         if repeated:
             raise ValueError(
                 f"The '{name}' DataFrame index names the tasks, but the label(s) "
