@@ -393,13 +393,16 @@ def _direction_diagonals(fac, Q, delta_h, live, alpha):
     if fac.pooled_diagonals is None:
         pooled = stats.pooled_gram()
         _, U = linalg.eigh(xp, 0.5 * (pooled + xp.matrix_transpose(pooled)))
+        # The solve runs on the rotated statistics anyway: read the diagonals
+        # off them rather than rotating every task a second time.
+        fac.pooled_diagonals = (U, None)
+        rotated = _rotated(fac)
         rows = []
         for t in range(T):
-            if t in stats.task_gram:
-                rows.append(xp.sum((stats.task_gram[t] @ U) * U, axis=0))
-            elif t in stats.task_rows:
-                R, w = stats.task_rows[t]
-                RU = R @ U
+            if t in rotated.task_gram:
+                rows.append(xp.linalg.diagonal(rotated.task_gram[t]))
+            elif t in rotated.task_rows:
+                RU, w = rotated.task_rows[t]
                 rows.append(xp.sum((RU * RU) * w[:, None], axis=0))
             else:
                 rows.append(xp.zeros((m,), dtype=U.dtype))
