@@ -29,6 +29,14 @@ the target gap, and the time of that fit is reported; each estimator's whole
 ``fit`` is timed, best of ``--repeat`` fits after a warm-up fit (``--mtl-only``
 runs part 3 alone).
 
+Part 4 (``--hetero``, or ``--hetero-only`` alone) times the three squared-loss
+solvers on a random heterogeneous ``l21`` problem (T=20 tasks of 100 Gaussian
+rows, d=500 features, 25 of them relevant, ``lambda1=0.1``: a 286-row
+support, more than each task's rows), each to a certified relative gap of
+1e-6 (``tol=1e-6``, FISTA with ``stopping="dual_gap"``), whole ``fit``
+timed, best of ``--repeat`` after a warm-up fit; ratios are the others'
+times over ``solver="auto"``'s.
+
 Run ``python benchmarks/bench_linear_solvers.py`` (``--quick``: l21 and
 trace only, small MultiTaskLasso problem).  MALSAR's times are reference
 values from an earlier session (GNU Octave on the same 2-core machine), not
@@ -215,6 +223,45 @@ def bench_multitask_lasso(n, d, T, target=TARGET, seed=0, repeat=5):
     return t_ours, sk_time
 
 
+def hetero_problem(n_tasks=20, n_features=500, n_rows=100, n_relevant=25, seed=0):
+    """Random Gaussian heterogeneous ``l21`` problem of part 4."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_tasks * n_rows, n_features))
+    task = np.repeat(np.arange(n_tasks), n_rows)
+    W = np.zeros((n_features, n_tasks))
+    W[rng.choice(n_features, n_relevant, replace=False)] = rng.standard_normal(
+        (n_relevant, n_tasks))
+    y = np.einsum("ij,ji->i", X, W[:, task]) + 0.5 * rng.standard_normal(len(task))
+    return X, y, task
+
+
+def bench_hetero(repeat=3, lambda1=0.1, target=TARGET):
+    """Part 4: every squared-loss solver to a certified gap ``target``."""
+    X, y, task = hetero_problem()
+    print(f"Heterogeneous l21: N={len(y)} rows, d={X.shape[1]}, T={task.max() + 1}, "
+          f"lambda1={lambda1}, target relative gap {target:g}", flush=True)
+    times = {}
+    for solver in ("auto", "admm", "fista"):
+        stopping = "dual_gap" if solver == "fista" else "auto"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            t, m = _best_time(lambda: LinearMultiTaskRegressor(
+                lambda1=lambda1, tol=target, stopping=stopping, solver=solver,
+                max_iter=100_000).fit(X, y, task=task), repeat)
+        F = m.objective_history_[-1]
+        gap = m.dual_gap_ / F
+        times[solver] = t
+        print(f"[hetero] solver={solver} ({m.solver_}): {t:.3f} s, {m.n_iter_} "
+              f"iterations, relative gap {gap:.1e}"
+              f"{'' if gap <= target else ' (NOT certified)'}, objective {F:.12g}, "
+              f"support {np.count_nonzero(np.linalg.norm(m.coef_, axis=1))} rows",
+              flush=True)
+    print("[hetero] time / auto's: " + ", ".join(
+        f"{k} {v / times['auto']:.2f}x" for k, v in times.items() if k != "auto"),
+          flush=True)
+    return times
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
@@ -226,9 +273,18 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=5,
                         help="MultiTaskLasso comparison: best of this many fits "
                              "(after a warm-up fit), default 5")
+    parser.add_argument("--hetero", action="store_true",
+                        help="also part 4, the solvers on a heterogeneous l21 problem")
+    parser.add_argument("--hetero-only", action="store_true",
+                        help="only part 4")
     args = parser.parse_args(argv)
     print("load:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     print(f"cpus: {os.cpu_count()}")
+    if args.hetero_only:
+        bench_hetero(repeat=min(args.repeat, 3))
+        print("load:", subprocess.run(["uptime"], capture_output=True,
+                                      text=True).stdout.strip())
+        return
     if not args.mtl_only:
         bench_school(("l21", "trace") if args.quick else PENALTIES, args.fista)
         print()
@@ -239,6 +295,8 @@ def main(argv=None):
                                                (2000, 1000, 50)]
     for n, d, T in sizes:
         bench_multitask_lasso(n, d, T, repeat=args.repeat)
+    if args.hetero:
+        bench_hetero(repeat=min(args.repeat, 3))
     print("load:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
 

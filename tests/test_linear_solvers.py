@@ -294,6 +294,117 @@ def test_uniform_epoch_equals_the_generic_epoch():
         np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-10, atol=1e-12)
 
 
+def _heterogeneous_stats(seed=3, d=12, T=4):
+    """Centred per-task statistics with unequal curvatures and one feature
+    that is constant (dead after centring) in task 0."""
+    X, y, task = _problem("heterogeneous", seed=seed, n=25, d=d, T=T)
+    X = X.copy()
+    X[task == 0, 3] = 2.0
+    codes = np.searchsorted(np.unique(task), task)
+    return MultiTaskDatafit(X, y, codes, T, gram=True).profiled_stats(True)
+
+
+def test_general_epoch_equals_the_rowwise_epoch():
+    # The heterogeneous epoch skips rows and precomputes the step's bracket;
+    # it must be the plain row-by-row exact update.
+    from rkhsmtl.linear._bcd import _Subproblem
+
+    stats = _heterogeneous_stats()
+    d, T = stats.n_features, stats.n_tasks
+    rng = np.random.default_rng(0)
+    for pen, lambda2 in [(P.L21(0.05), 0.0), (P.L21(0.02), 0.03), (P.Lasso(0.02), 0.0),
+                         (P.Lasso(0.01), 0.02)]:
+        rows = np.arange(d)
+        W0 = rng.standard_normal((d, T)) * (rng.random(d) < 0.5)[:, None]
+        out = []
+        for epoch in ("_epoch_general", "_epoch_rowwise"):
+            sub = _Subproblem(stats, rows, pen, lambda2)
+            # (With a ridge no coefficient is dead: the column's rounding
+            # residue is then ordinary curvature.)
+            assert not sub.uniform and (lambda2 > 0 or sub.dead[3, 0])
+            W = W0.copy()
+            W[sub.dead] = 0.0
+            grad = sub.matvec(W) - sub.C + 2 * lambda2 * W
+            for _ in range(4):
+                getattr(sub, epoch)(W, grad)
+            out.append((W, grad))
+        assert np.count_nonzero(out[0][0]) > 0
+        np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-10, atol=1e-12)
+
+
+def test_centred_heterogeneous_gram_is_exact():
+    # The centring runs in one buffer; it must be the rank-one formula.
+    X, y, task = _problem("heterogeneous")
+    codes = np.searchsorted(np.unique(task), task)
+    stats = MultiTaskDatafit(X, y, codes, 4, gram=True).quadratic_stats()
+    centred = stats.centered()
+    mean_x = stats.xsum / stats.wsum
+    expected = stats.gram - np.einsum("it,jt->jit", stats.xsum, mean_x)
+    np.testing.assert_array_equal(centred.gram, expected)
+
+
+def test_spd_inverses():
+    from rkhsmtl.linear._bcd import _spd_inverses
+
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((3, 6, 6))
+    P_ = A @ A.transpose(0, 2, 1) + 0.1 * np.eye(6)
+    np.testing.assert_allclose(_spd_inverses(P_), np.linalg.inv(P_), rtol=1e-10,
+                               atol=1e-10)
+    P_[1] = -np.eye(6)
+    assert _spd_inverses(P_) is None
+
+
+@pytest.mark.parametrize("newton_max_rows", [0, 10 ** 6])
+@pytest.mark.parametrize("penalty,lambda2", [("l21", 0.0), ("l21", 0.02)])
+def test_heterogeneous_bcd_with_and_without_newton(monkeypatch, newton_max_rows,
+                                                   penalty, lambda2):
+    # Beyond NEWTON_MAX_ROWS nonzero rows the Newton step is skipped; both
+    # routes reach the long-run FISTA optimum (more features than rows per
+    # task: singular per-task Gram blocks).
+    import rkhsmtl.linear._bcd as bcd_module
+
+    monkeypatch.setattr(bcd_module, "NEWTON_MAX_ROWS", newton_max_rows)
+    X, y, task = _problem("heterogeneous", seed=8, n=12, d=16, T=3)
+    kw = dict(penalty=penalty, lambda1=0.02, lambda2=lambda2)
+    m = LinearMultiTaskRegressor(solver="bcd", tol=1e-12, max_iter=20_000, **kw).fit(
+        X, y, task=task)
+    ref = _fista_optimum(X, y, task, **kw)
+    F, F_ref = m.objective_history_[-1], ref.objective_history_[-1]
+    assert abs(F - F_ref) <= 1e-9 * abs(F_ref)
+    assert m.dual_gap_ <= 1e-12 * F
+    assert np.count_nonzero(np.linalg.norm(m.coef_, axis=1)) > 3
+
+
+def test_working_set_stays_near_the_support(monkeypatch):
+    # The working set is twice the support unless a round stalls: on a
+    # 10-row support among 300 features it never takes all the rows.
+    import rkhsmtl.linear._bcd as bcd_module
+
+    sizes = []
+    original = bcd_module._Subproblem
+
+    class Recording(original):
+        def __init__(self, stats, rows, penalty, lambda2):
+            sizes.append(len(rows))
+            super().__init__(stats, rows, penalty, lambda2)
+
+    monkeypatch.setattr(bcd_module, "_Subproblem", Recording)
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((200, 300))
+    W = np.zeros((300, 5))
+    W[rng.choice(300, 10, replace=False)] = rng.standard_normal((10, 5))
+    Y = X @ W + 0.1 * rng.standard_normal((200, 5))
+    m = LinearMultiTaskRegressor(lambda1=0.05, tol=1e-10).fit(X, Y)
+    assert m.solver_ == "bcd" and m.dual_gap_ <= 1e-10 * m.objective_history_[-1]
+    support = np.count_nonzero(np.linalg.norm(m.coef_, axis=1))
+    assert 0 < support <= 20
+    assert sizes[0] == 300 and max(sizes[1:]) <= 4 * support
+    sk = MultiTaskLasso(alpha=0.05, tol=1e-14, max_iter=100_000).fit(X, Y)
+    np.testing.assert_allclose(m.coef_, sk.coef_.T, atol=1e-6)
+
+
 @pytest.mark.parametrize("penalty,lambda2", [("l21", 0.0), ("l21", 0.02), ("lasso", 0.01)])
 def test_shared_working_sets_reach_the_fista_optimum(penalty, lambda2):
     X, Y = _shared_sparse()

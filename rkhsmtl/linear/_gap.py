@@ -98,7 +98,7 @@ def duality_gap(penalty, lambda2, V, W, loss_value, gW, gb, xsum, wsum, *,
     gap : float
         NaN when the penalty has no certificate.
     """
-    ridge = lambda2 * float(np.sum(W * W))
+    ridge = lambda2 * float(np.vdot(W, W)) if lambda2 else 0.0
     h = ridge + penalty.value(V) + penalty.smooth(V)[0]
     primal = loss_value + h
     if fit_intercept:
@@ -110,7 +110,7 @@ def duality_gap(penalty, lambda2, V, W, loss_value, gW, gb, xsum, wsum, *,
         centre = 0.0
     Q = max(2.0 * loss_value - 2.0 * centre, 0.0)
     Ug = U0 if rows is None else U0[rows]
-    inner = float(np.sum(U0 * W))
+    inner = float(np.vdot(U0, W))
     if penalty.has_dual_quadratic(lambda2):
         q = penalty.dual_quadratic(Ug, lambda2)
         # Best s of (1 - s)^2 Q / 2 - s <U0, W> + s^2 q.

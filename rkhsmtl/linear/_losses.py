@@ -23,10 +23,12 @@ losses, which is how scikit-learn scales ``Lasso`` and ``MultiTaskLasso``.
 Losses: ``"squared"`` is ``(y - f)^2 / 2``; ``"logistic"`` is
 ``log(1 + exp(-y f))`` with ``y`` in ``{-1, +1}``.  numpy only.
 """
+from contextlib import nullcontext
+
 import numpy as np
 from scipy.special import expit
 
-from ._gram import TaskGram, check_finite_statistics
+from ._gram import SMALL_PRODUCT, TaskGram, check_finite_statistics, one_blas_thread
 
 LOSSES = ("squared", "logistic")
 
@@ -110,9 +112,13 @@ class MultiTaskDatafit:
             # a task column has the same weight, so the loss and its gradient
             # only need X^T X (d x d) and X^T Y, an O(d^2 T) step instead of
             # two O(n d T) products per iteration.
-            with np.errstate(over="ignore", invalid="ignore"):  # checked below
+            # Small products on one BLAS thread: threads gain little there
+            # and cost much on a busy machine (see _gram.SMALL_PRODUCT).
+            small = X.shape[0] * X.shape[1] ** 2 < SMALL_PRODUCT
+            with np.errstate(over="ignore", invalid="ignore"), \
+                    (one_blas_thread() if small else nullcontext()):  # checked below
                 self._gram = X.T @ X
-            self._xty = X.T @ self.Y
+                self._xty = X.T @ self.Y
             self._xsum = X.sum(axis=0)
             self._ysum = self.Y.sum(axis=0)
             self._yy = np.einsum("ij,ij->j", self.Y, self.Y)
