@@ -26,6 +26,7 @@ from rkhsmtl import (
     TaskStructureLearningClassifier,
 )
 from rkhsmtl.datasets import make_multitask_regression
+from rkhsmtl.estimators import _alternating
 from rkhsmtl.tasks.learned import (
     ClusterNormStep,
     ConvexClusterStep,
@@ -632,7 +633,12 @@ def test_logistic_with_bcd_is_refused_with_the_alternative():
         OutputKernelLearningClassifier(loss="logistic", algorithm="bcd").fit(X, y)
 
 
-def test_logistic_structure_with_missing_labels_equals_the_heterogeneous_fit():
+def test_logistic_structure_with_missing_labels_equals_the_heterogeneous_fit(
+        monkeypatch):
+    # Both layouts take the same plain block steps to max_iter: the test is
+    # about the layouts, so Anderson's proposals (whose acceptance rounding
+    # can flip between layouts) are off.
+    monkeypatch.setattr(_alternating, "ACCELERATE", False)
     rng = np.random.RandomState(0)
     X = rng.randn(40, 2)
     Y = (X[:, :1] * np.array([[1.0, 1.0, -1.0]]) + 0.5 * rng.randn(40, 3) > 0).astype(float)

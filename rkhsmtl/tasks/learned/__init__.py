@@ -6,7 +6,10 @@ Each step object owns one penalty on the task matrix and offers
 * ``task_matrix(state)``: the A of the separable kernel for a state;
 * ``update(M, state)``: the exact minimizer, for fixed task functions with
   Gram matrix ``M = B^T K B + eps I``, of ``alpha tr(A^+ M) + F(state)``;
-* ``penalty(state)``: ``F(state)``, for the objective history.
+* ``penalty(state)``: ``F(state)``, for the objective history;
+* optionally ``project(state, reference)``: an extrapolated state mapped back
+  into the step's domain (None if it cannot be); steps that have it are
+  Anderson-accelerated by the alternating engine.
 
 They work on small T x T numpy arrays; the estimators' alternating engine
 moves M to the host once per iteration.

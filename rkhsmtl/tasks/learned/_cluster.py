@@ -32,7 +32,7 @@ coordinates along the leading r - 1 non-mean directions.
 import numpy as np
 
 from ._spectral import from_eig, sym_eig
-from ._waterfill import waterfill
+from ._waterfill import project_capped, waterfill
 
 
 def mean_free_basis(n_tasks):
@@ -148,6 +148,20 @@ class ClusterNormStep:
         A = self.scale * np.full((T, T), 1.0 / T) + (QR * sigma) @ QR.T
         return 0.5 * (A + A.T)
 
+    def project(self, A, reference=None):
+        """An extrapolated (Anderson) A mapped back onto the feasible set:
+        the mean direction reset to ``scale``, the others' eigenvalues
+        projected onto the bounds with their fixed sum."""
+        T = A.shape[0]
+        lo, hi, total = self._bounds(T)
+        Q = mean_free_basis(T)
+        S = Q.T @ A @ Q
+        s, R = np.linalg.eigh(0.5 * (S + S.T))
+        QR = Q @ R
+        out = self.scale * np.full((T, T), 1.0 / T) + \
+            (QR * project_capped(s, lo, hi, total)) @ QR.T
+        return 0.5 * (out + out.T)
+
     def penalty(self, A):
         return 0.0
 
@@ -193,6 +207,12 @@ class ConvexClusterStep:
         s, V = sym_eig(M)
         sigma = waterfill(s, self.eta, self.eta + 1.0, self.n_clusters + T * self.eta)
         return from_eig(sigma - self.eta, V)
+
+    def project(self, Mc, reference=None):
+        """An extrapolated (Anderson) M_c mapped back onto
+        ``0 <= M_c <= I, tr M_c = k``."""
+        s, V = np.linalg.eigh(0.5 * (Mc + Mc.T))
+        return from_eig(project_capped(s, 0.0, 1.0, float(self.n_clusters)), V)
 
     def penalty(self, Mc):
         return 0.0

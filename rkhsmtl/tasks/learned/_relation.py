@@ -55,5 +55,19 @@ class RelationStep:
         root = np.sqrt(s)
         return from_eig(root / root.sum(), V)
 
+    def project(self, Omega, reference):
+        """An extrapolated (Anderson) Ω mapped back into the domain.
+
+        Eigenvalues floored at half the smallest one of ``reference`` (the
+        plain step's Ω: a singular Ω would make the barrier infinite), then
+        the trace renormalized to 1; None if it vanishes.
+        """
+        w, V = sym_eig(Omega)
+        w = np.maximum(w, 0.5 * max(float(np.linalg.eigvalsh(reference)[0]), 0.0))
+        total = w.sum()
+        if not total > 0:
+            return None
+        return from_eig(w / total, V)
+
     def penalty(self, Omega):
         return 0.0

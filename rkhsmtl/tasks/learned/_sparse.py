@@ -67,6 +67,16 @@ class SparseStep:
         off = np.abs(A).sum() - np.abs(np.diag(A)).sum()
         return self.beta * (float(np.trace(A)) + self.sparsity * float(off))
 
+    def project(self, A, reference):
+        """An extrapolated (Anderson) A mapped back into the domain A > 0:
+        eigenvalues floored at half the smallest of ``reference`` (the plain
+        step's A)."""
+        w, V = sym_eig(A)
+        floor = 0.5 * max(float(np.linalg.eigvalsh(reference)[0]), 0.0)
+        if not floor > 0:
+            return None
+        return from_eig(np.maximum(w, floor), V)
+
     def _smooth(self, A, M):
         """Value and gradient of alpha tr(A^-1 M) + beta tr(A); inf off the domain."""
         try:

@@ -195,6 +195,22 @@ class SpectralStep:
             a = a * mask
         return from_eig(a, V)
 
+    def project(self, A, reference):
+        """An extrapolated (Anderson) state mapped back into the domain.
+
+        The barrier ``eps I`` makes J infinite on a singular A, so the
+        eigenvalues are floored at half the smallest one of ``reference``
+        (the plain step's output, whose eigenvalues are at least the map of
+        eps); low rank keeps its r leading eigenvalues and zeros the rest,
+        as its own step does.
+        """
+        sigma, V = sym_eig(A)
+        if self.penalty_name == "low_rank":
+            sigma[np.argsort(sigma)[::-1][self.rank:]] = 0.0
+            return from_eig(sigma, V)
+        floor = 0.5 * max(float(np.linalg.eigvalsh(reference)[0]), 0.0)
+        return from_eig(np.maximum(sigma, floor), V)
+
     def _map(self, sigma):
         name = self.penalty_name
         if name in ("trace", "low_rank"):

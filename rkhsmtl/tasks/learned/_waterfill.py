@@ -72,3 +72,43 @@ def waterfill(s, lo, hi, total, max_iter=200):
         free = (sigma < hi) if gap > 0 else (sigma > lo)
         sigma[free] += gap / max(free.sum(), 1)
     return np.clip(sigma, lo, hi)
+
+
+def project_capped(s, lo, hi, total, max_iter=200):
+    """Euclidean projection of s onto ``{lo <= sigma_i <= hi, sum sigma = total}``.
+
+    The projection is ``clip(s - tau, lo, hi)`` for the shift tau that meets
+    the sum (non-increasing in tau: bisection).  The structure steps use it to
+    map an extrapolated state's eigenvalues back onto their feasible set.
+
+    Parameters
+    ----------
+    s : ndarray of shape (m,)
+    lo, hi : float
+        Bounds, ``lo < hi``.
+    total : float
+        Required sum, ``m * lo <= total <= m * hi``.
+    max_iter : int, default=200
+
+    Returns
+    -------
+    sigma : ndarray of shape (m,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rkhsmtl.tasks.learned._waterfill import project_capped
+    >>> project_capped(np.array([2.0, 0.5, -1.0]), 0.0, 1.0, 1.5).round(3).tolist()
+    [1.0, 0.5, 0.0]
+    """
+    s = np.asarray(s, dtype=float)
+    t_lo, t_hi = float(s.min() - hi), float(s.max() - lo)
+    for _ in range(max_iter):
+        mid = 0.5 * (t_lo + t_hi)
+        if np.clip(s - mid, lo, hi).sum() > total:
+            t_lo = mid
+        else:
+            t_hi = mid
+        if t_hi - t_lo <= 1e-15 * max(1.0, abs(mid)):
+            break
+    return np.clip(s - 0.5 * (t_lo + t_hi), lo, hi)
