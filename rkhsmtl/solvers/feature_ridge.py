@@ -328,7 +328,12 @@ def _pcg_task_directions(fac, delta, Q, alpha, x0, tol, max_iter):
         return (W @ Ql) @ Qlt if singular else W
 
     cached = fac.direction_blocks
-    if cached is None or cached[1] > STALE_ITERATIONS:
+    # The diagonal variant costs O(T^2 m) to rebuild (its eigenbasis and
+    # per-task diagonals are kept per fit): rebuilt for every A, it follows
+    # the extrapolated jumps of an accelerated fit, where a stale one needed
+    # hundreds of iterations.  The dense blocks (T factorizations of m x m)
+    # are reused until stale.
+    if cached is None or cached[1] > STALE_ITERATIONS or _uses_diagonals(fac):
         cached = (_direction_blocks(fac, Q, delta_h, live, alpha), 0)
     precond = cached[0]
     # The diagonal variant works in the pooled eigenbasis U: the statistics
