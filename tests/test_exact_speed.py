@@ -20,6 +20,7 @@ from rkhsmtl._validation import validate_fit_data
 from rkhsmtl.estimators import _alternating
 from rkhsmtl.kernels import rbf_kernel
 from rkhsmtl.solvers import SeparableProblem
+from rkhsmtl.solvers import warm_cholesky
 from rkhsmtl.solvers.warm_cholesky import (IDEAL_ITER, WarmCholeskySequence,
                                            task_block_matmat)
 
@@ -81,7 +82,10 @@ def test_warm_solves_match_the_dense_reference(fit_intercept, weighted):
     assert seq.n_factorizations == 1
 
 
-def test_stale_factor_triggers_a_counted_refactorization():
+def test_stale_factor_triggers_a_counted_refactorization(monkeypatch):
+    # The rent-or-buy rule with a float64 factor (a direct solve after each
+    # refactorization); the float32 factor is tested below.
+    monkeypatch.setattr(warm_cholesky, "MIXED_PRECISION", False)
     X, y, task = _hetero()
     rng = np.random.RandomState(2)
     K, seq = _sequence(X, task, np.ones(len(y)), 0.1, True, max_iter=3,
@@ -220,7 +224,8 @@ def test_scores_and_gram_from_the_warm_sequence_equal_dense_products():
     np.testing.assert_allclose(M, B.T @ K @ B, atol=1e-10 * np.abs(B.T @ K @ B).max())
 
 
-def test_a_hopeless_pcg_solve_stops_early_and_refactors():
+def test_a_hopeless_pcg_solve_stops_early_and_refactors(monkeypatch):
+    monkeypatch.setattr(warm_cholesky, "MIXED_PRECISION", False)
     X, y, task = _hetero(n_tasks=4, per_task=40, seed=14)
     K, seq = _sequence(X, task, np.ones(len(y)), 1e-3, True, max_iter=12,
                        factor_cost=1000)
@@ -232,3 +237,50 @@ def test_a_hopeless_pcg_solve_stops_early_and_refactors():
     assert info["refactored"] and 3 <= info["n_iter"] < seq.max_iter
     c_ref, b_ref = dense_hetero(K, A1, task, y, 1e-3)
     np.testing.assert_allclose(c, c_ref, atol=1e-8 * np.abs(c_ref).max())
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_float32_factor_preconditions_to_float64_accuracy(monkeypatch, fit_intercept):
+    """The float32 factor is only a preconditioner: every solve, the first
+    one included, ends at the float64 dense reference."""
+    monkeypatch.setattr(warm_cholesky, "MIXED_PRECISION", True)
+    X, y, task = _hetero(n_tasks=4, per_task=30, seed=3)
+    rng = np.random.RandomState(4)
+    w = rng.uniform(0.5, 2.0, len(y))
+    # A float32 preconditioner must not limit the attainable accuracy: ask
+    # PCG for a 1e-12 residual, far below float32's resolution.
+    K, seq = _sequence(X, task, w, 0.1, fit_intercept, tol=1e-12)
+    A = _spd(4, rng, 0.5)
+    x = None
+    for k in range(4):
+        c, b, info = seq.solve(A, y, x0=x)
+        x = info["x"]
+        if k == 0:
+            assert info["refactored"] and not seq.exact_factor
+            assert seq._chol.factor.dtype == np.float32
+            assert info["n_iter"] >= 1  # PCG finished the float32 solve
+        c_ref, b_ref = dense_hetero(K, A, task, y, 0.1, weights=w,
+                                    fit_intercept=fit_intercept)
+        np.testing.assert_allclose(c, c_ref, rtol=0, atol=1e-9 * np.abs(c_ref).max())
+        if fit_intercept:
+            np.testing.assert_allclose(b, b_ref, rtol=0, atol=1e-9 * np.abs(b_ref).max())
+        A = A + 2e-3 * _spd(4, rng, 1.0)
+
+
+def test_float32_that_cannot_factor_falls_back_to_float64(monkeypatch):
+    """Duplicated rows and alpha = 1e-9: float32 Cholesky breaks down, the
+    sequence switches to float64 for good and still solves exactly."""
+    monkeypatch.setattr(warm_cholesky, "MIXED_PRECISION", True)
+    X, y, task = _hetero(n_tasks=3, per_task=20, seed=5)
+    X = np.repeat(X[::2], 2, axis=0)  # pairs of identical rows: K singular
+    K, seq = _sequence(X, task, np.ones(len(y)), 1e-9, True)
+    A = _spd(3, np.random.RandomState(6), 0.5)
+    c, b, info = seq.solve(A, y)
+    assert seq._low is False and seq.exact_factor
+    assert seq._chol.factor.dtype == np.float64
+    # The system is nearly singular, so compare what is well determined:
+    # the fitted values (K o A[t_i, t_j]) c + b_t, against the dense solve.
+    c_ref, b_ref = dense_hetero(K, A, task, y, 1e-9)
+    KA = K * A[task][:, task]
+    np.testing.assert_allclose(KA @ c + b[task], KA @ c_ref + b_ref[task], rtol=0,
+                               atol=1e-6 * np.abs(y).max())

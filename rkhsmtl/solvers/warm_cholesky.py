@@ -40,6 +40,13 @@ from . import _hadamard, cholesky
 #: steps of an alternating fit (measured on School: 2 to 3 at tol=1e-10).
 IDEAL_ITER = 2
 
+#: Factor in float32 (numpy, float64 kernels): the factor only preconditions
+#: (PCG runs in float64 on the float64 kernel, so the solution is as exact),
+#: and half the bytes make the factorization and every preconditioner
+#: application about twice as fast.  A matrix that float32 cannot factor
+#: falls back to float64.
+MIXED_PRECISION = True
+
 
 def factorization_cost(n_rows, n_tasks):
     """Cost of one factorization, in PCG iterations.
@@ -144,10 +151,14 @@ class WarmCholeskySequence:
         self.stale = True
         self._chol = None
         self._trsv = None
+        self._low = None          # float32 buffer; False once float32 failed
+        self.exact_factor = True  # whether the factor solves the system exactly
 
     # ------------------------------------------------------------ factor
     def _factor(self, A):
         """Factor M(A) in the previous factor's buffer; keep Z_E and S."""
+        if self._factor_low(A):
+            return
         xp = self.xp
         buf = None
         if self._chol is not None and is_numpy(xp):
@@ -167,6 +178,7 @@ class WarmCholeskySequence:
         self.n_factorizations += 1
         self.stale = False
         self._excess = 0.0
+        self.exact_factor = True
         if self.fit_intercept:
             Z_E = self._chol.solve(self.dE)
             S = cholesky.pin_absent_tasks(xp, xp.matrix_transpose(self.dE) @ Z_E,
@@ -176,6 +188,41 @@ class WarmCholeskySequence:
             self._W = xp.matrix_transpose(
                 xp.linalg.solve(S, xp.matrix_transpose(Z_E)))
 
+    def _factor_low(self, A):
+        """Float32 factorization (see :data:`MIXED_PRECISION`); False if not used."""
+        xp = self.xp
+        if not (MIXED_PRECISION and is_numpy(xp) and self.K.dtype == np.float64):
+            return False
+        if self._low is False:
+            return False
+        N = self.K.shape[0]
+        if self._low is None:
+            self._chol = None  # the float64 factor's buffer, if any
+            self._low = np.empty((N, N), dtype=np.float32)
+        buf = self._low
+        np.copyto(buf, self.K, casting="same_kind")
+        try:
+            chol = cholesky.factor(xp, buf, np.asarray(A, dtype=np.float32), self.codes,
+                                   self.d.astype(np.float32), np.float32(self.alpha),
+                                   overwrite=True, offsets=self.offsets)
+        except np.linalg.LinAlgError:
+            # Too ill-conditioned for float32: float64 from now on.
+            self._low = False
+            return False
+        self._chol = chol
+        self.n_factorizations += 1
+        self.stale = False
+        self._excess = 0.0
+        self.exact_factor = False
+        if self.fit_intercept:
+            scale = max(float(np.max(np.abs(self.dE))), 1e-300)
+            Z_E = self._chol.solve((self.dE / scale).astype(np.float32)) * scale
+            S = cholesky.pin_absent_tasks(xp, xp.matrix_transpose(self.dE) @ Z_E,
+                                          self.dE)
+            self._W = xp.matrix_transpose(
+                xp.linalg.solve(S, xp.matrix_transpose(Z_E)))
+        return True
+
     def _triangular_solves(self, r):
         """M_0^{-1} r for one vector: two BLAS-2 ``trsv`` (numpy).
 
@@ -184,13 +231,21 @@ class WarmCholeskySequence:
         iteration pays this once.
         """
         L = self._chol.factor
-        if is_numpy(self.xp) and L.flags.f_contiguous and r.dtype == L.dtype:
+        if is_numpy(self.xp) and L.flags.f_contiguous:
             trsv = self._trsv
-            if trsv is None:
+            if trsv is None or trsv.dtype != L.dtype:
                 import scipy.linalg.blas
 
                 trsv = self._trsv = scipy.linalg.blas.get_blas_funcs("trsv", (L,))
-            return trsv(L, trsv(L, r, lower=1), lower=1, trans=1)
+            if L.dtype == r.dtype:
+                return trsv(L, trsv(L, r, lower=1), lower=1, trans=1)
+            # Float32 factor: the solve is linear, so scale r to unit size
+            # first (a tiny or huge residual would under- or overflow).
+            scale = float(np.max(np.abs(r)))
+            if not scale > 0:
+                return np.zeros_like(r)
+            z = trsv(L, trsv(L, (r / scale).astype(L.dtype), lower=1), lower=1, trans=1)
+            return z.astype(r.dtype) * scale
         return self._chol.solve(r)
 
     def _precondition(self, r):
@@ -255,8 +310,23 @@ class WarmCholeskySequence:
             self._factor(A)
             info["refactored"] = True
             x = self._precondition(rhs)
-            Mx, Z = self._apply(A_cols, x)
-            r = rhs - Mx
+            if not self.exact_factor:
+                # A float32 factor is a preconditioner, not a solver: a few
+                # float64 PCG iterations from its solution (projected onto
+                # the intercept constraint, which float32 only nearly keeps)
+                # finish the solve.
+                x, Z, r, n_iter, converged = self._pcg(
+                    A_cols, rhs, x, self.tol if tol is None else tol)
+                info["n_iter"] = n_iter
+                if not converged:
+                    # Too ill-conditioned for a float32 preconditioner:
+                    # factor in float64 from now on and solve directly.
+                    self._low = False
+                    self._factor(A)
+                    x = self._precondition(rhs)
+            if self.exact_factor:
+                Mx, Z = self._apply(A_cols, x)
+                r = rhs - Mx
         b = None
         if self.fit_intercept:
             # At the solution the residual is D E b exactly.
@@ -300,9 +370,16 @@ class WarmCholeskySequence:
             return x, Z, r, 0, True
         z = self._project(self._precondition(rp))
         p, rz = z, dot(rp, z)
+        if not rz > 0:
+            # Rounding-level residual that the preconditioner maps to zero:
+            # let the caller solve directly.
+            return x, Z, r, n_iter, False
         while n_iter < self.max_iter:
             q, Zp = self._apply(A_cols, p)
-            step = rz / dot(p, q)
+            pq = dot(p, q)
+            if not pq > 0:
+                break  # breakdown (e.g. a vanishing direction): not converged
+            step = rz / pq
             x = x + step * p
             Z = Z + step * Zp
             r = r - step * q
@@ -315,6 +392,8 @@ class WarmCholeskySequence:
                 break
             z = self._project(self._precondition(rp))
             rz_new = dot(rp, z)
+            if not rz_new > 0:
+                break
             p = z + (rz_new / rz) * p
             rz = rz_new
         return x, Z, r, n_iter, False
