@@ -180,19 +180,22 @@ def test_learned_structure_on_shared_inputs_counts_one_eigh():
     assert model.n_factorizations_ == 1
 
 
-@pytest.mark.parametrize("eigh_cost", [0, 16], ids=["eigh", "cholesky-per-alpha"])
-def test_cv_on_heterogeneous_tasks_equals_naive_refits(monkeypatch, eigh_cost):
-    # 0: every fold eigendecomposes once for all alphas; 16: factors per alpha.
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("eigh_cost", [0, 16], ids=["eigh", "warm-alpha-sequence"])
+def test_cv_on_heterogeneous_tasks_equals_naive_refits(monkeypatch, eigh_cost,
+                                                       fit_intercept):
+    # 0: every fold eigendecomposes once for all alphas; 16: one warm
+    # sequence (float32 factor, PCG, refactored when stale) over the alphas.
     monkeypatch.setattr("rkhsmtl.estimators._ridge_cv.EIGH_IN_CHOLESKYS", eigh_cost)
     X, y, task = _hetero(n_tasks=3, per_task=14, seed=9)
-    alphas, omegas = [0.01, 0.1, 1.0], [0.25, 0.75]
+    alphas, omegas = [0.01, 1.0, 0.1, 30.0, 1e-3], [0.25, 0.75]
     rng = np.random.RandomState(10)
     # Folds stratified by task, as index arrays into the (task-sorted) rows.
     fold = np.concatenate([rng.permutation(np.arange(14) % 3) for _ in range(3)])
     splits = [(np.flatnonzero(fold != k), np.flatnonzero(fold == k)) for k in range(3)]
     sample_weight = np.random.RandomState(11).uniform(0.5, 2.0, len(y))
-    cv = MultiTaskKernelRidgeCV(alphas=alphas, omegas=omegas, cv=splits,
-                                gamma=0.5).fit(X, y, task=task,
+    cv = MultiTaskKernelRidgeCV(alphas=alphas, omegas=omegas, cv=splits, gamma=0.5,
+                                fit_intercept=fit_intercept).fit(X, y, task=task,
                                                sample_weight=sample_weight)
     naive = []
     for omega in omegas:
@@ -200,14 +203,16 @@ def test_cv_on_heterogeneous_tasks_equals_naive_refits(monkeypatch, eigh_cost):
             err = 0.0
             for tr, va in splits:
                 m = MultiTaskKernelRidge(alpha=alpha, omega=omega, gamma=0.5,
-                                         solver="cholesky").fit(
+                                         solver="cholesky",
+                                         fit_intercept=fit_intercept).fit(
                     X[tr], y[tr], task=task[tr], sample_weight=sample_weight[tr])
                 resid = y[va] - m.predict(X[va], task=task[va])
                 err += np.sum(sample_weight[va] * resid ** 2)
             naive.append(-err / sample_weight.sum())
     np.testing.assert_allclose(cv.cv_results_["mean_test_score"], naive, rtol=1e-8)
     best = int(np.argmax(naive))
-    assert cv.alpha_ == alphas[best % 3] and cv.omega_ == omegas[best // 3]
+    assert cv.alpha_ == alphas[best % len(alphas)]
+    assert cv.omega_ == omegas[best // len(alphas)]
 
 
 def test_scores_and_gram_from_the_warm_sequence_equal_dense_products():
