@@ -289,3 +289,28 @@ def test_float32_that_cannot_factor_falls_back_to_float64(monkeypatch):
     KA = K * A[task][:, task]
     np.testing.assert_allclose(KA @ c + b[task], KA @ c_ref + b_ref[task], rtol=0,
                                atol=1e-6 * np.abs(y).max())
+
+
+@pytest.mark.parametrize("mixed", [True, False])
+def test_a_sequence_that_falls_back_to_the_eigen_solver_keeps_fitting(monkeypatch, mixed):
+    """A linear kernel at 1e38 is not numerically positive definite: the warm
+    sequence hands over to the one-shot eigen path (which warns) and the fit
+    completes with finite predictions (it used to stop with a KeyError)."""
+    monkeypatch.setattr(warm_cholesky, "MIXED_PRECISION", mixed)
+    X, y, task = _hetero(n_tasks=3, per_task=20, seed=15)
+    with pytest.warns(RuntimeWarning):
+        model = TaskRelationLearning(kernel="linear", max_iter=4).fit(
+            X * 1e19, y, task=task)
+    assert np.all(np.isfinite(model.predict(X * 1e19, task=task)))
+
+
+def test_entries_beyond_float32_range_keep_a_float64_factor(monkeypatch):
+    monkeypatch.setattr(warm_cholesky, "MIXED_PRECISION", True)
+    X, y, task = _hetero(n_tasks=3, per_task=10, seed=16)
+    K, seq = _sequence(X, task, np.ones(len(y)), 0.1, True)
+    big = WarmCholeskySequence(np, K * 1e32, task, seq.offsets, np.ones(len(y)),
+                               0.1 * 1e32, True)
+    c, b, info = big.solve(np.eye(3), y)
+    assert big._low is False and big._chol.factor.dtype == np.float64
+    c_ref, b_ref = dense_hetero(K, np.eye(3), task, y, 0.1)
+    np.testing.assert_allclose(c * 1e32, c_ref, rtol=0, atol=1e-8 * np.abs(c_ref).max())

@@ -241,8 +241,13 @@ def alternate(problem, step, *, alpha, weights, fit_intercept, epsilon, max_iter
             guess = (None if previous is None else previous.info.get("x")
                      if anderson is not None else _extrapolate(xp, recent_x))
             sol = sequence.solve(A, x0=guess)
-            recent_x.append(sol.info["x"])
-            del recent_x[:-3]
+            if sol.info.get("x") is None:
+                # The sequence fell back to the one-shot (eigen) solver,
+                # which has no PCG iterate to extrapolate from.
+                recent_x.clear()
+            else:
+                recent_x.append(sol.info["x"])
+                del recent_x[:-3]
             return sol
         return problem.solve(A, alpha, weights=weights, fit_intercept=fit_intercept,
                              x0=start)

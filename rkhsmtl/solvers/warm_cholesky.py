@@ -152,6 +152,7 @@ class WarmCholeskySequence:
         self._chol = None
         self._trsv = None
         self._low = None          # float32 buffer; False once float32 failed
+        self._kmax = None         # largest |K| entry (float32 range check)
         self.exact_factor = True  # whether the factor solves the system exactly
 
     # ------------------------------------------------------------ factor
@@ -196,6 +197,14 @@ class WarmCholeskySequence:
         if self._low is False:
             return False
         N = self.K.shape[0]
+        if self._kmax is None:
+            self._kmax = float(np.max(np.abs(self.K))) if self.K.size else 0.0
+        size = (self._kmax * float(np.max(np.abs(A))) * float(np.max(self.d)) ** 2
+                + self.alpha)
+        if not 1e-30 < size < 1e30:
+            # Entries near float32's range (3.4e38 down to 1e-38): float64.
+            self._low = False
+            return False
         if self._low is None:
             self._chol = None  # the float64 factor's buffer, if any
             self._low = np.empty((N, N), dtype=np.float32)
@@ -207,6 +216,9 @@ class WarmCholeskySequence:
                                    overwrite=True, offsets=self.offsets)
         except np.linalg.LinAlgError:
             # Too ill-conditioned for float32: float64 from now on.
+            self._low = False
+            return False
+        if not np.all(np.isfinite(np.diagonal(chol.factor))):
             self._low = False
             return False
         self._chol = chol
