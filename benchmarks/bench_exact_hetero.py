@@ -192,16 +192,7 @@ def cross_validation(X, y, task, compare_eigh, compare_per_alpha):
         # The route before the warm alpha sequence: one float64 Cholesky
         # factorization per alpha (the sequence needs numpy, so a namespace
         # check that says "not numpy" switches it off).
-        saved = _ridge_cv.is_numpy
-        _ridge_cv.is_numpy = lambda xp: False
-        try:
-            start = time.perf_counter()
-            ref = MultiTaskKernelRidgeCV(alphas=alphas, omegas=omegas,
-                                         task_matrix="mean", gamma=GAMMA).fit(
-                X, y, task=task)
-            t_ref = time.perf_counter() - start
-        finally:
-            _ridge_cv.is_numpy = saved
+        ref, t_ref = _grid_with("is_numpy", lambda xp: False, X, y, task, alphas, omegas)
         ref_scores = np.asarray(ref.cv_results_["mean_test_score"])
         diff = np.max(np.abs(np.asarray(cv.cv_results_["mean_test_score"]) - ref_scores)
                       / np.abs(ref_scores))
@@ -209,20 +200,25 @@ def cross_validation(X, y, task, compare_eigh, compare_per_alpha):
               f"{t_ref / t_one:.1f}); warm sequence {t_ref / t_cv:.2f}x faster; largest "
               f"relative score difference {diff:.1e}", flush=True)
     if compare_eigh:
-        saved, _ridge_cv.EIGH_IN_CHOLESKYS = _ridge_cv.EIGH_IN_CHOLESKYS, 0
-        try:
-            start = time.perf_counter()
-            ref = MultiTaskKernelRidgeCV(alphas=alphas, omegas=omegas,
-                                         task_matrix="mean", gamma=GAMMA).fit(
-                X, y, task=task)
-            t_ref = time.perf_counter() - start
-        finally:
-            _ridge_cv.EIGH_IN_CHOLESKYS = saved
+        ref, t_ref = _grid_with("EIGH_IN_CHOLESKYS", 0, X, y, task, alphas, omegas)
         diff = np.max(np.abs(ref.cv_results_["mean_test_score"]
                              - cv.cv_results_["mean_test_score"]))
         print(f"  same grid, one eigh per (fold, omega): {t_ref:.2f} s (ratio "
               f"{t_ref / t_one:.1f}); largest score difference {diff:.1e}",
               flush=True)
+
+
+def _grid_with(name, value, X, y, task, alphas, omegas):
+    """The same CV grid, timed, with ``_ridge_cv.<name>`` set to ``value``."""
+    saved = getattr(_ridge_cv, name)
+    setattr(_ridge_cv, name, value)
+    try:
+        start = time.perf_counter()
+        model = MultiTaskKernelRidgeCV(alphas=alphas, omegas=omegas, task_matrix="mean",
+                                       gamma=GAMMA).fit(X, y, task=task)
+        return model, time.perf_counter() - start
+    finally:
+        setattr(_ridge_cv, name, saved)
 
 
 def main():
