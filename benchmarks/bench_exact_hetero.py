@@ -48,18 +48,9 @@ from rkhsmtl.model_selection import school_protocol
 from rkhsmtl.estimators import _alternating, _ridge_cv
 from rkhsmtl.solvers import SeparableProblem
 
+from results_school import _subsample
+
 GAMMA = 0.02
-
-
-def _subsample(task, size, seed=0):
-    """About ``size`` rows, the same share of every task (at least 2 per task)."""
-    rng = np.random.RandomState(seed)
-    share = size / len(task)
-    rows = []
-    for t in np.unique(task):
-        idx = np.flatnonzero(task == t)
-        rows.append(rng.choice(idx, max(2, int(round(share * len(idx)))), replace=False))
-    return np.sort(np.concatenate(rows))
 
 
 def _floor(X, task, alpha):
@@ -252,11 +243,11 @@ def main():
           f"{len(tr)} training rows, {len(np.unique(ttr))} tasks", flush=True)
     for size in args.sizes.split(","):
         rows = (np.arange(len(tr)) if size == "full"
-                else _subsample(ttr, int(size)))
+                else _subsample(ttr, int(size), seed=0))
         learned(Xtr[rows], ytr[rows], ttr[rows], f"[{size}]", args.skip_reference,
                 args.estimators.split(","), args.optimum)
     if not args.skip_cv:
-        rows = _subsample(ttr, args.cv_rows)
+        rows = _subsample(ttr, args.cv_rows, seed=0)
         cross_validation(Xtr[rows], ytr[rows], ttr[rows], args.cv_compare_eigh,
                          args.cv_compare_per_alpha)
 

@@ -314,3 +314,18 @@ def test_entries_beyond_float32_range_keep_a_float64_factor(monkeypatch):
     assert big._low is False and big._chol.factor.dtype == np.float64
     c_ref, b_ref = dense_hetero(K, np.eye(3), task, y, 0.1)
     np.testing.assert_allclose(c * 1e32, c_ref, rtol=0, atol=1e-8 * np.abs(c_ref).max())
+
+
+def test_a_float32_factor_that_cannot_finish_is_replaced_by_float64(monkeypatch):
+    """Float32 factored, but its float64 PCG finish stops at max_iter: the
+    float64 factor that replaces it must not reuse the float32 buffer."""
+    monkeypatch.setattr(warm_cholesky, "MIXED_PRECISION", True)
+    X, y, task = _hetero(n_tasks=3, per_task=20, seed=17)
+    K, seq = _sequence(X, task, np.ones(len(y)), 1e-3, True, tol=1e-14, max_iter=1)
+    A = _spd(3, np.random.RandomState(18), 0.5)
+    c, b, info = seq.solve(A, y)
+    assert seq.n_factorizations == 2 and seq._low is False and seq.exact_factor
+    assert seq._chol.factor.dtype == np.float64
+    c_ref, b_ref = dense_hetero(K, A, task, y, 1e-3)
+    np.testing.assert_allclose(c, c_ref, rtol=0, atol=1e-8 * np.abs(c_ref).max())
+    np.testing.assert_allclose(b, b_ref, rtol=0, atol=1e-8 * np.abs(b_ref).max())

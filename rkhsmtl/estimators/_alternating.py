@@ -206,7 +206,6 @@ def alternate(problem, step, *, alpha, weights, fit_intercept, epsilon, max_iter
     T = problem.n_tasks
     start_time = time.perf_counter()
     state = step.init_state(T) if state is None else state
-    n_rejected = 0
     eps_I = epsilon * np.eye(T)
     factorizations_before = getattr(problem, "n_factorizations", 0)
     # Squared loss: one alpha and one set of weights for every step, so the
@@ -288,7 +287,6 @@ def alternate(problem, step, *, alpha, weights, fit_intercept, epsilon, max_iter
                 accepted = True
             else:
                 anderson.reject()
-                n_rejected += 1
         if not accepted:
             state = plain
             A_np = step.task_matrix(state)

@@ -162,6 +162,8 @@ class WarmCholeskySequence:
             return
         xp = self.xp
         buf = None
+        if self._chol is not None and self._chol.factor.dtype != self.K.dtype:
+            self._chol = None  # a float32 factor's buffer cannot hold this one
         if self._chol is not None and is_numpy(xp):
             buf = self._chol.factor
             # cho_factor hands back the Fortran-ordered transpose view; the
@@ -176,18 +178,24 @@ class WarmCholeskySequence:
             buf = xp.asarray(self.K, copy=True)
         self._chol = cholesky.factor(xp, buf, A, self.codes, self.d, self.alpha,
                                      overwrite=True, offsets=self.offsets)
+        self._factored(exact=True)
+        if self.fit_intercept:
+            self._intercept_columns(self._chol.solve(self.dE))
+
+    def _factored(self, exact):
+        """Book-keeping of a new factorization."""
         self.n_factorizations += 1
         self.stale = False
         self._excess = 0.0
-        self.exact_factor = True
-        if self.fit_intercept:
-            Z_E = self._chol.solve(self.dE)
-            S = cholesky.pin_absent_tasks(xp, xp.matrix_transpose(self.dE) @ Z_E,
-                                          self.dE)
-            # W = Z_E S^{-1}, once per factorization: the intercept part of
-            # every preconditioner application is then one (N, T) product.
-            self._W = xp.matrix_transpose(
-                xp.linalg.solve(S, xp.matrix_transpose(Z_E)))
+        self.exact_factor = exact
+
+    def _intercept_columns(self, Z_E):
+        """W = Z_E S^{-1} with S = (D E)^T Z_E, once per factorization: the
+        intercept part of every preconditioner application is then one
+        (N, T) product."""
+        xp = self.xp
+        S = cholesky.pin_absent_tasks(xp, xp.matrix_transpose(self.dE) @ Z_E, self.dE)
+        self._W = xp.matrix_transpose(xp.linalg.solve(S, xp.matrix_transpose(Z_E)))
 
     def _factor_low(self, A):
         """Float32 factorization (see :data:`MIXED_PRECISION`); False if not used."""
@@ -222,17 +230,11 @@ class WarmCholeskySequence:
             self._low = False
             return False
         self._chol = chol
-        self.n_factorizations += 1
-        self.stale = False
-        self._excess = 0.0
-        self.exact_factor = False
+        self._factored(exact=False)
         if self.fit_intercept:
             scale = max(float(np.max(np.abs(self.dE))), 1e-300)
-            Z_E = self._chol.solve((self.dE / scale).astype(np.float32)) * scale
-            S = cholesky.pin_absent_tasks(xp, xp.matrix_transpose(self.dE) @ Z_E,
-                                          self.dE)
-            self._W = xp.matrix_transpose(
-                xp.linalg.solve(S, xp.matrix_transpose(Z_E)))
+            self._intercept_columns(
+                self._chol.solve((self.dE / scale).astype(np.float32)) * scale)
         return True
 
     def _triangular_solves(self, r):
