@@ -116,6 +116,69 @@ def test_shared_inputs_with_a_2d_target():
     assert search.predict(X).shape == (40, 2)
 
 
+@pytest.mark.parametrize("layout", ["shared", "long"])
+def test_r2_scoring_is_the_task_averaged_r2_of_a_manual_loop(layout):
+    # scoring="r2": each fold's score is the uniform average of the per-task
+    # R^2 (scikit-learn's r2_score on a 2-D Y; per task group in long format)
+    from sklearn.metrics import r2_score
+    from sklearn.model_selection import KFold
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 2))
+    # task scales 1 and 30: the pooled MSE is the second task's alone
+    Y = np.column_stack([np.sin(2 * X[:, 0]), 30 * np.cos(X[:, 1])])
+    Y = Y + 0.1 * rng.normal(size=Y.shape)
+    grid = {"weight_decay": [1e-4, 1e-1], "max_epochs": [3, 10]}
+    if layout == "shared":
+        args, folds = (X, Y), list(KFold(3, shuffle=True, random_state=2).split(X))
+    else:
+        task = np.repeat([0, 1], 60)
+        Xl, yl = np.vstack([X, X]), Y.T.ravel()
+        args = (Xl, yl, task)
+        folds = list(TaskStratifiedKFold(3, shuffle=True, random_state=2)
+                     .split(Xl, yl, groups=task))
+    search = HardSharingNetRegressorCV(_base_regressor(), grid, cv=folds, scoring="r2")
+    search.fit(*args)
+    manual = []
+    for params in search.cv_results_["params"]:
+        fold_scores = []
+        for train, val in folds:
+            model = clone(_base_regressor()).set_params(**params)
+            if layout == "shared":
+                model.fit(X[train], Y[train])
+                fold_scores.append(r2_score(Y[val], model.predict(X[val])))
+            else:
+                model.fit(Xl[train], yl[train], task=task[train])
+                pred = model.predict(Xl[val], task=task[val])
+                fold_scores.append(np.mean([r2_score(yl[val][task[val] == t],
+                                                     pred[task[val] == t]) for t in (0, 1)]))
+        manual.append(np.mean(fold_scores))
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], manual, rtol=1e-10)
+    assert search.best_params_ == search.cv_results_["params"][int(np.argmax(manual))]
+    mse = HardSharingNetRegressorCV(_base_regressor(), grid, cv=folds).fit(*args)
+    # the two criteria really differ here (not just a rescaling)
+    assert not np.allclose(mse.cv_results_["mean_test_score"], manual)
+
+
+def test_task_mean_r2_skips_tasks_without_an_r2():
+    y = np.array([1.0, 2.0, 3.0, 5.0, 5.0, 7.0])
+    pred = np.array([1.0, 2.5, 3.0, 0.0, 0.0, 7.5])
+    task = np.array([0, 0, 0, 1, 1, 2])  # task 1 constant, task 2 one row
+    expected = 1 - 0.25 / 2.0
+    assert _cv.task_mean_r2(y, pred, task) == pytest.approx(expected)
+    assert np.isnan(_cv.task_mean_r2(y[3:5], pred[3:5], task[3:5]))
+    Y = np.column_stack([y[:3], [1.0, np.nan, 2.0]])
+    P = np.column_stack([pred[:3], [1.0, 0.0, 2.0]])
+    assert _cv.task_mean_r2(Y, P, None) == pytest.approx((expected + 1.0) / 2)
+
+
+def test_scoring_must_be_a_known_name():
+    X, y, task = _data()
+    with pytest.raises(ValueError, match="scoring"):
+        HardSharingNetRegressorCV(_base_regressor(), {"max_epochs": [2]},
+                                  scoring="accuracy").fit(X, y, task=task)
+
+
 def test_classifier_selects_by_per_task_auc():
     rng = np.random.RandomState(0)
     task = np.repeat([0, 1], 40)

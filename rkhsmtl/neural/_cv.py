@@ -18,8 +18,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import KFold, ParameterGrid
-from sklearn.utils._param_validation import Interval
+from sklearn.model_selection import KFold, ParameterGrid, check_cv
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import _task_labels_from_arg, split_task_column, validate_fit_data
@@ -68,8 +68,9 @@ _COMMON_DOC = """
         in (300, 1000).
     cv : int or cross-validator, default=3
         Number of folds of :class:`~rkhsmtl.model_selection.TaskStratifiedKFold`
-        (long-format data; a plain shuffled K-fold without ``task``), or a
-        splitter with ``split(X, y, groups)``.
+        (long-format data; a plain shuffled K-fold without ``task``), a
+        splitter with ``split(X, y, groups)``, or an iterable of
+        (train, validation) index arrays.
     refit : bool, default=True
         Refit the best candidate on all rows (needed to predict).
     random_state : int, RandomState instance or None, default=None
@@ -79,7 +80,7 @@ _COMMON_DOC = """
         Column of X holding each row's task label (an index, or a name for a
         pandas DataFrame); when set it overrides the network's own
         ``task_column``.
-
+{extra}
     Attributes
     ----------
     best_params_ : dict
@@ -98,6 +99,16 @@ _COMMON_DOC = """
         Task labels of the refitted network.
     n_tasks_ : int
         Number of tasks.
+"""
+
+_SCORING_DOC = """    scoring : {"neg_mean_squared_error", "r2"}, default="neg_mean_squared_error"
+        Validation score.  ``"neg_mean_squared_error"``: minus the MSE over
+        all validation entries, so tasks with large targets weigh most.
+        ``"r2"``: the uniform average over tasks of each task's R^2 (the
+        columns of a 2-D ``y``, as scikit-learn's ``"r2"`` scorer; or the
+        ``task`` groups), so every task counts the same, as in per-task
+        normalized-error evaluations; a task with fewer than two validation
+        entries is left out.
 """
 
 
@@ -206,7 +217,8 @@ class _BaseNetCV(BaseEstimator):
 
     def _folds(self, X, y, task):
         if not isinstance(self.cv, Integral):
-            return list(self.cv.split(X, y, groups=task))
+            # a splitter, or an iterable of (train, validation) index pairs
+            return list(check_cv(self.cv).split(X, y, groups=task))
         if task is None:
             return list(KFold(self.cv, shuffle=True, random_state=self.random_state).split(X))
         return list(TaskStratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
@@ -348,10 +360,12 @@ class HardSharingNetRegressorCV(RegressorMixin, _BaseNetCV):
     __doc__ = r"""Hard-sharing regression network tuned by task-stratified K-fold.
 
     Every candidate of ``param_grid`` is fitted on K-1 folds and scored on the
-    held-out fold by minus the mean squared error over its rows (in the units
-    of ``y``, as the kernel methods' selection in ``rkhsmtl compare``); the
-    best mean score wins and is refitted on all rows.
-""" + _COMMON_DOC.format(est="HardSharingNetRegressor", score="minus the MSE") + """
+    held-out fold by ``scoring``: by default minus the mean squared error over
+    its rows (in the units of ``y``, as the kernel methods' selection in
+    ``rkhsmtl compare``); the best mean score wins and is refitted on all rows.
+""" + _COMMON_DOC.format(est="HardSharingNetRegressor",
+                         score="minus the MSE, or the task-averaged R^2",
+                         extra=_SCORING_DOC) + """
     See Also
     --------
     HardSharingNetRegressor : The network with fixed hyperparameters.
@@ -376,7 +390,17 @@ class HardSharingNetRegressorCV(RegressorMixin, _BaseNetCV):
     """
 
     _network = HardSharingNetRegressor
+    _parameter_constraints = {
+        **_BaseNetCV._parameter_constraints,
+        "scoring": [StrOptions({"neg_mean_squared_error", "r2"})],
+    }
     score = _BaseNetCV.score  # the network's task-aware score, not RegressorMixin's
+
+    def __init__(self, estimator=None, param_grid=None, *, cv=3, refit=True,
+                 random_state=None, task_column=None, scoring="neg_mean_squared_error"):
+        super().__init__(estimator, param_grid, cv=cv, refit=refit,
+                         random_state=random_state, task_column=task_column)
+        self.scoring = scoring
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -385,8 +409,34 @@ class HardSharingNetRegressorCV(RegressorMixin, _BaseNetCV):
 
     def _score_fold(self, model, X, y, task):
         pred = np.asarray(model.predict(X, task=task), dtype=float)
-        resid = (y.astype(float) - pred)
-        return -float(np.nanmean(resid ** 2))
+        y = y.astype(float)
+        if self.scoring == "r2":
+            return task_mean_r2(y, pred, task)
+        return -float(np.nanmean((y - pred) ** 2))
+
+
+def task_mean_r2(y, pred, task):
+    """Uniform average over tasks of each task's R^2 on its observed entries.
+
+    A 2-D ``y`` (shared inputs) has one task per column, as scikit-learn's
+    ``r2_score(multioutput="uniform_average")``; a 1-D ``y`` takes the tasks
+    from ``task``.  A task with fewer than two entries, or constant targets,
+    has no R^2 and is left out; NaN if no task has one.
+    """
+    if y.ndim == 2:
+        columns = [(y[:, t], pred[:, t]) for t in range(y.shape[1])]
+    elif task is None:
+        columns = [(y, pred)]
+    else:
+        columns = [(y[task == t], pred[task == t]) for t in np.unique(task)]
+    scores = []
+    for yt, pt in columns:
+        keep = ~np.isnan(yt)
+        yt, pt = yt[keep], pt[keep]
+        total = float(np.sum((yt - yt.mean()) ** 2)) if yt.size >= 2 else 0.0
+        if total > 0:
+            scores.append(1.0 - float(np.sum((yt - pt) ** 2)) / total)
+    return float(np.mean(scores)) if scores else np.nan
 
 
 class HardSharingNetClassifierCV(ClassifierMixin, _BaseNetCV):
@@ -396,7 +446,8 @@ class HardSharingNetClassifierCV(ClassifierMixin, _BaseNetCV):
     held-out fold by the mean over tasks of the per-task ROC AUC (as the
     kernel classifiers' selection in ``rkhsmtl compare``); the best mean score
     wins and is refitted on all rows.
-""" + _COMMON_DOC.format(est="HardSharingNetClassifier", score="mean per-task AUC") + """
+""" + _COMMON_DOC.format(est="HardSharingNetClassifier", score="mean per-task AUC",
+                         extra="") + """
     classes_ : ndarray of shape (2,)
         The labels of the refitted network.
 
