@@ -664,3 +664,47 @@ def test_newton_refusals_and_fallback():
         m = LinearMultiTaskClassifier(penalty="graph", graph=P.chain_graph(4),
                                       lambda3=lambda3).fit(X, y, task=task)
         assert m.solver_ == "fista" and np.isnan(m.dual_gap_)
+
+
+def test_lazy_gram_equals_the_dense_gram_and_computes_only_what_is_read():
+    from rkhsmtl.linear._gram import LazyGram
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 12))
+    G = X.T @ X
+    lazy = LazyGram(X)
+    np.testing.assert_allclose(lazy.diagonal(), np.diag(G), rtol=1e-14)
+    rows = np.array([7, 2, 9])
+    np.testing.assert_allclose(lazy[np.ix_(rows, rows)], G[np.ix_(rows, rows)], rtol=1e-13)
+    np.testing.assert_allclose(lazy[:, 5], G[:, 5], rtol=1e-13)
+    assert lazy.n_computed == 4  # columns 2, 5, 7, 9 only
+    W = np.zeros((12, 3))
+    W[[2, 11]] = rng.standard_normal((2, 3))
+    np.testing.assert_allclose(lazy @ W, G @ W, rtol=1e-12)
+    assert lazy.n_computed == 5
+    np.testing.assert_allclose(np.asarray(lazy), G, rtol=1e-13)  # the rest, once
+    assert lazy.n_computed == 12
+    np.testing.assert_allclose(lazy.T, G, rtol=1e-13)
+    Xc = X - X.mean(axis=0)
+    np.testing.assert_allclose(np.asarray(LazyGram(X).centered()), Xc.T @ Xc, atol=1e-12)
+
+
+def test_multitask_lasso_problem_reads_a_fraction_of_the_gram():
+    # MultiTaskLasso's setting (complete shared targets, no weights): the
+    # working sets touch a few Gram columns, and the fit is still the optimum
+    rng = np.random.default_rng(1)
+    n, d, T = 300, 200, 5
+    X = rng.standard_normal((n, d))
+    W = np.zeros((d, T))
+    W[:5] = rng.standard_normal((5, T))
+    Y = X @ W + 0.1 * rng.standard_normal((n, T))
+    alpha = 0.2 * np.linalg.norm(X.T @ (Y - Y.mean(axis=0)), axis=1).max() / n
+    from rkhsmtl.linear._losses import MultiTaskDatafit
+    from rkhsmtl.linear.penalties import L21
+    datafit = MultiTaskDatafit(X, Y, None, T)
+    fit = fit_penalized(datafit, L21(alpha), fit_intercept=True, tol=1e-12, solver="bcd",
+                        stopping="dual_gap", max_iter=10_000)
+    assert datafit.profiled_stats(True).gram.n_computed < d // 4
+    sk = MultiTaskLasso(alpha=alpha, tol=1e-14, max_iter=100_000).fit(X, Y)
+    np.testing.assert_allclose(fit.coef, sk.coef_.T, atol=1e-7)
+    np.testing.assert_allclose(fit.intercept, sk.intercept_, atol=1e-7)

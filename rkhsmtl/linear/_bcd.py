@@ -162,7 +162,7 @@ class _Subproblem:
         if stats.shared:
             self.gram = stats.gram if everything else stats.gram[np.ix_(rows, rows)]
             self.scale = stats.scale
-            diag = np.outer(np.diag(self.gram), self.scale)
+            diag = np.outer(self.gram.diagonal(), self.scale)
         else:
             self.gram = stats.gram if everything else stats.gram[np.ix_(rows, rows)]
             self.scale = None

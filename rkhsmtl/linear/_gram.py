@@ -63,6 +63,111 @@ def check_finite_statistics(gram, X):
         "a constant before fitting.")
 
 
+class LazyGram:
+    """``X^T X`` of a fixed design, computed a block of columns at a time.
+
+    Coordinate descent with working sets touches the Gram columns of the
+    rows it updates and of the support (the gradient of a sparse iterate),
+    often a few percent of all of them: on MultiTaskLasso's small problems
+    the eager ``d x d`` product cost more than the whole solve.  Columns are
+    computed on first use (``X^T X[:, cols]``, O(n d k) for k columns) and
+    kept; anything that needs the whole matrix (``np.asarray``, ``@`` with a
+    dense operand, ``.T``) computes the rest once.  Reads as a symmetric
+    (d, d) float64 array for indexing with ``[:, cols]``, ``[np.ix_(r, c)]``
+    and ``[:, j]``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    """
+
+    ndim = 2
+    dtype = np.dtype(np.float64)
+
+    def __init__(self, X):
+        self.X = np.asfortranarray(X, dtype=np.float64)
+        d = self.X.shape[1]
+        self.shape = (d, d)
+        self._G = None
+        self._have = np.zeros(d, dtype=bool)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked by the caller
+            self._diag = np.einsum("ij,ij->j", self.X, self.X)
+
+    @property
+    def nbytes(self):
+        return 8 * self.shape[0] * self.shape[1]
+
+    @property
+    def n_computed(self):
+        """Number of columns computed so far."""
+        return int(self._have.sum())
+
+    def diagonal(self):
+        return self._diag
+
+    def centered(self):
+        """The Gram of the column-centred design (``X^T X - n mean mean^T``)."""
+        return LazyGram(self.X - self.X.mean(axis=0))
+
+    def _ensure(self, cols):
+        d = self.shape[0]
+        if self._G is None:
+            self._G = np.empty((d, d), order="F")
+        if cols is None:
+            missing = np.flatnonzero(~self._have)
+        else:
+            cols = np.asarray(cols, dtype=np.intp).ravel()
+            have = self._have[cols]
+            if have.all():
+                return
+            missing = np.unique(cols[~have])
+        if missing.size == 0:
+            return
+        with np.errstate(over="ignore", invalid="ignore"):
+            if 2 * missing.size >= d:
+                # Most of it: one symmetric product (syrk) is cheaper.
+                self._G[...] = self.X.T @ self.X
+                self._have[:] = True
+                return
+            self._G[:, missing] = self.X.T @ self.X[:, missing]
+        self._have[missing] = True
+
+    def dense(self):
+        """The whole (d, d) matrix (computed once)."""
+        self._ensure(None)
+        return self._G
+
+    def __array__(self, dtype=None, copy=None):
+        G = self.dense()
+        return G if dtype is None else G.astype(dtype)
+
+    @property
+    def T(self):
+        return self.dense().T
+
+    def __getitem__(self, key):
+        cols = None
+        if isinstance(key, tuple) and len(key) == 2:
+            c = key[1]
+            if isinstance(c, (int, np.integer)):
+                cols = [int(c)]
+            elif isinstance(c, np.ndarray) and c.dtype != bool:
+                cols = c
+        if cols is None:
+            return self.dense()[key]
+        self._ensure(cols)
+        return self._G[key]
+
+    def __matmul__(self, W):
+        W = np.asarray(W)
+        rows = np.flatnonzero(np.any(W != 0, axis=1)) if W.ndim == 2 \
+            else np.flatnonzero(W)
+        if rows.size == 0:
+            return np.zeros((self.shape[0],) + W.shape[1:])
+        self._ensure(rows)
+        return self._G[:, rows] @ W[rows]
+
+
 class TaskGram:
     """Sufficient statistics of the weighted squared loss, per task.
 
@@ -165,7 +270,11 @@ class TaskGram:
         n = self.wsum
         mean_x = self.xsum / n  # (d, T)
         ymean = self.ysum / n
-        if self.shared and (np.array_equal(mean_x, np.repeat(mean_x[:, :1], len(n), 1))
+        if isinstance(self.gram, LazyGram):
+            # Complete shared targets, one weight per task: the centred Gram
+            # is that of the centred design, again computed on demand.
+            gram, scale = self.gram.centered(), self.scale
+        elif self.shared and (np.array_equal(mean_x, np.repeat(mean_x[:, :1], len(n), 1))
                             or np.allclose(mean_x, mean_x[:, :1], rtol=1e-13, atol=0)):
             # Same weights in every task: the centred Gram stays shared.
             # (One (d, d) temporary: on large d this step is a memory pass.)

@@ -28,7 +28,13 @@ from contextlib import nullcontext
 import numpy as np
 from scipy.special import expit
 
-from ._gram import SMALL_PRODUCT, TaskGram, check_finite_statistics, one_blas_thread
+from ._gram import (
+    SMALL_PRODUCT,
+    LazyGram,
+    TaskGram,
+    check_finite_statistics,
+    one_blas_thread,
+)
 
 LOSSES = ("squared", "logistic")
 
@@ -114,16 +120,19 @@ class MultiTaskDatafit:
             # two O(n d T) products per iteration.
             # Small products on one BLAS thread: threads gain little there
             # and cost much on a busy machine (see _gram.SMALL_PRODUCT).
+            # X^T X itself is computed on demand (LazyGram): coordinate
+            # descent with working sets needs only a few of its columns.
             small = X.shape[0] * X.shape[1] ** 2 < SMALL_PRODUCT
             with np.errstate(over="ignore", invalid="ignore"), \
                     (one_blas_thread() if small else nullcontext()):  # checked below
-                self._gram = X.T @ X
+                self._gram = LazyGram(X)
                 self._xty = X.T @ self.Y
             self._xsum = X.sum(axis=0)
             self._ysum = self.Y.sum(axis=0)
             self._yy = np.einsum("ij,ij->j", self.Y, self.Y)
             self._c = self.A[0]
-            check_finite_statistics(self._gram, X)
+            # |G_ij| <= sqrt(G_ii G_jj): a finite diagonal bounds every entry.
+            check_finite_statistics(self._gram.diagonal(), X)
         self._stats = None
         self._profiled = {}
         self._task_gram = None
@@ -162,7 +171,8 @@ class MultiTaskDatafit:
             stats = TaskGram.from_rows([self.X[s] for s in self.slices],
                                        [self.Y[s] for s in self.slices],
                                        [self.A[s] for s in self.slices])
-        check_finite_statistics(stats.gram, self.X)
+        check_finite_statistics(stats.gram.diagonal() if isinstance(stats.gram, LazyGram)
+                                else stats.gram, self.X)
         self._stats = stats
         return stats
 
