@@ -27,6 +27,12 @@ half mean squared errors; MLPRegressor's gradient is the same data term
 same penalty (as in benchmarks/results_neural.py), and each model gets its
 grid in its own units.
 
+Selection: both searches score their candidates with ``--scoring``: the
+pooled MSE (``neg_mean_squared_error``, the default), or the R^2 averaged
+over the 7 torques (``r2``: scikit-learn's scorer on a 2-D Y and
+``HardSharingNetRegressorCV(scoring="r2")``), which weighs the torques as
+the test score does.
+
 Score: per-task nMSE (MSE / Var(y_t) on the test rows) averaged over the 7
 tasks; lower is better.  The table gives mean ± std over splits, the paired
 difference (network minus MLPRegressor) and the number of splits on which
@@ -46,9 +52,10 @@ every batch.  Scores: pooled explained variance on the raw targets (the
 large-scale tasks weigh most), per-task nMSE averaged over tasks (every task
 counts the same), and fit time.
 
-Usage (defaults: about 10 minutes on a shared 2-core VM):
+Usage (defaults: about 5 minutes on the quiet 2-core VM):
 
     python benchmarks/results_neural_fair.py [--splits 5] [--train-rows 1000] [--quick]
+        [--scoring {neg_mean_squared_error,r2}] [--side {both,ours,sklearn}]
     python benchmarks/results_neural_fair.py --balancing [--splits 5]
 """
 import argparse
