@@ -24,6 +24,7 @@ from rkhsmtl import (
     TaskStructureLearningClassifier,
 )
 from rkhsmtl._validation import validate_fit_data
+from rkhsmtl.estimators import _alternating
 from rkhsmtl.features import NystroemFeatures
 from rkhsmtl.kernels import compute_kernel
 from rkhsmtl.solvers import feature_ridge
@@ -91,7 +92,11 @@ def test_all_landmarks_equal_exact_fit(layout, fit_intercept, task_weighting):
     lambda: ClusteredMultiTaskLearning(n_clusters=2, max_iter=30),
 ], ids=["mtrl", "trace", "okl", "cmtl"])
 @pytest.mark.parametrize("layout", ["heterogeneous", "shared"])
-def test_learned_structure_all_landmarks_equal_exact(make, layout):
+def test_learned_structure_all_landmarks_equal_exact(make, layout, monkeypatch):
+    # Step for step over 30 unconverged steps: both paths solve every step
+    # exactly (inexact steps stop each path's PCG at a different point; the
+    # converged fits are compared with them in the next test).
+    monkeypatch.setattr(_alternating, "INEXACT", False)
     if layout == "heterogeneous":
         X, y, task, _ = _hetero(N=48)
         args, kw = (X, y), {"task": task}
@@ -107,6 +112,25 @@ def test_learned_structure_all_landmarks_equal_exact(make, layout):
     assert _rel(approx.predict(X), exact.predict(X)) < 1e-6
     np.testing.assert_allclose(approx.objective_history_, exact.objective_history_,
                                rtol=1e-7)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: TaskRelationLearning(lambda_1=0.1, lambda_2=0.1),
+    lambda: TaskStructureLearning(alpha=0.3, penalty="trace"),
+], ids=["mtrl", "trace"])
+def test_converged_learned_structure_all_landmarks_equal_exact(make):
+    # The default engine (Anderson steps, inexact coefficient steps) on both
+    # paths, run to convergence (a barrier of 1e-3 lets the plain iteration
+    # converge; tol=1e-15 stops on a decrease at rounding level, where A is
+    # settled far below 1e-6): the same optimum.
+    X, y, task, _ = _hetero(N=48)
+    params = dict(epsilon=1e-3, tol=1e-15, max_iter=3000)
+    exact = _quiet_fit(make().set_params(**params), X, y, task=task)
+    approx = _quiet_fit(make().set_params(approximation="nystroem", n_components=48,
+                                          random_state=0, **params), X, y, task=task)
+    assert exact.n_iter_ < 3000 and approx.n_iter_ < 3000
+    assert _rel(approx.task_matrix_, exact.task_matrix_) < 1e-6
+    assert _rel(approx.predict(X), exact.predict(X)) < 1e-6
 
 
 def test_classifier_squared_loss_all_landmarks_equal_exact():

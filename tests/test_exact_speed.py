@@ -136,9 +136,12 @@ def test_training_scores_by_task_blocks_equal_k_times_b():
 
 
 def _fit_both(monkeypatch, make, X, y, task, **fit):
-    # Plain block steps on both sides: Anderson extrapolation (tested in
-    # test_structure.py) amplifies the PCG rounding into different proposals.
+    # Plain, exactly solved block steps on both sides: Anderson extrapolation
+    # (tested in test_acceleration.py) amplifies the PCG rounding into
+    # different proposals, and inexact steps (also there) stop each path's
+    # PCG at a different point; this test is about the paths.
     monkeypatch.setattr(_alternating, "ACCELERATE", False)
+    monkeypatch.setattr(_alternating, "INEXACT", False)
     new = make().fit(X, y, task=task, **fit)
     with monkeypatch.context() as m:
         m.setattr(SeparableProblem, "reuse_factorization", False)

@@ -172,9 +172,15 @@ class FeatureProblem:
                                                                    fit_intercept)
         return self._factors[fit_intercept]
 
+    #: ``solve`` takes ``tol`` (the alternating engine's inexact steps)
+    accepts_tol = True
+
     def solve(self, A, alpha, *, weights=None, targets=None, fit_intercept=True,
-              x0=None, solver=None, consume_kernel=False):
-        """Solve for one task matrix and alpha; ``dual_coef`` holds W (m, T)."""
+              x0=None, solver=None, consume_kernel=False, tol=None):
+        """Solve for one task matrix and alpha; ``dual_coef`` holds W (m, T).
+
+        ``tol`` overrides the PCG tolerance of this solve (None: ``self.tol``).
+        """
         if targets is not None:
             raise ValueError(
                 "The approximate path solves from statistics gathered in one pass "
@@ -182,7 +188,7 @@ class FeatureProblem:
                 "loss='logistic'). Use loss='squared' with approximation, or "
                 "approximation=None.")
         self._fit_intercept = bool(fit_intercept)
-        return _solution(self.factors(self._fit_intercept), A, alpha, x0, self)
+        return _solution(self.factors(self._fit_intercept), A, alpha, x0, self, tol)
 
     def loss_and_gram(self, solution):
         """Training loss (at the optimal intercepts of the last solve's
@@ -293,9 +299,10 @@ class FeatureRowsProblem:
         """Nothing to release."""
 
 
-def _solution(fac, A, alpha, x0, problem):
+def _solution(fac, A, alpha, x0, problem, tol=None):
     """One feature-space solve as a :class:`Solution` (W in ``dual_coef``)."""
-    W, b, info = feature_ridge.solve(fac, A, alpha, x0=x0, tol=problem.tol,
+    W, b, info = feature_ridge.solve(fac, A, alpha, x0=x0,
+                                     tol=problem.tol if tol is None else tol,
                                      max_iter=problem.max_iter)
     if b is None:
         b = problem.xp.zeros((problem.n_tasks,), dtype=W.dtype)
