@@ -206,7 +206,10 @@ class WarmCholeskySequence:
             return False
         N = self.K.shape[0]
         if self._kmax is None:
-            self._kmax = float(np.max(np.abs(self.K))) if self.K.size else 0.0
+            # max and -min: two passes over K without the N x N temporary of
+            # abs(K) (on School's 11,505 rows that temporary took 2.5 s).
+            self._kmax = (max(float(np.max(self.K)), -float(np.min(self.K)))
+                          if self.K.size else 0.0)
         size = (self._kmax * float(np.max(np.abs(A))) * float(np.max(self.d)) ** 2
                 + self.alpha)
         if not 1e-30 < size < 1e30:
