@@ -79,19 +79,27 @@ class LazyGram:
     Parameters
     ----------
     X : ndarray of shape (n, d)
+        Read, never copied or written.
+    mean : ndarray of shape (d,), default=None
+        With a mean, the Gram of the column-centred design,
+        ``X^T X - n mean mean^T`` (the rank-one correction the eager
+        :meth:`TaskGram.centered` applies), without a centred copy of X.
     """
 
     ndim = 2
     dtype = np.dtype(np.float64)
 
-    def __init__(self, X):
-        self.X = np.asfortranarray(X, dtype=np.float64)
-        d = self.X.shape[1]
+    def __init__(self, X, mean=None):
+        self.X = X
+        self.mean = mean
+        d = X.shape[1]
         self.shape = (d, d)
         self._G = None
         self._have = np.zeros(d, dtype=bool)
         with np.errstate(over="ignore", invalid="ignore"):  # checked by the caller
-            self._diag = np.einsum("ij,ij->j", self.X, self.X)
+            self._diag = np.einsum("ij,ij->j", X, X)
+            if mean is not None:
+                self._diag = self._diag - X.shape[0] * mean * mean
 
     @property
     def nbytes(self):
@@ -107,7 +115,7 @@ class LazyGram:
 
     def centered(self):
         """The Gram of the column-centred design (``X^T X - n mean mean^T``)."""
-        return LazyGram(self.X - self.X.mean(axis=0))
+        return LazyGram(self.X, self.X.mean(axis=0))
 
     def _ensure(self, cols):
         d = self.shape[0]
@@ -123,13 +131,20 @@ class LazyGram:
             missing = np.unique(cols[~have])
         if missing.size == 0:
             return
+        X, mean, n = self.X, self.mean, self.X.shape[0]
         with np.errstate(over="ignore", invalid="ignore"):
             if 2 * missing.size >= d:
                 # Most of it: one symmetric product (syrk) is cheaper.
-                self._G[...] = self.X.T @ self.X
+                G = X.T @ X
+                if mean is not None:
+                    G -= n * np.multiply.outer(mean, mean)
+                self._G[...] = G
                 self._have[:] = True
                 return
-            self._G[:, missing] = self.X.T @ self.X[:, missing]
+            block = X.T @ X[:, missing]
+            if mean is not None:
+                block -= n * np.multiply.outer(mean, mean[missing])
+            self._G[:, missing] = block
         self._have[missing] = True
 
     def dense(self):
