@@ -16,6 +16,7 @@ from rkhsmtl.linear import (
 )
 from rkhsmtl.linear import penalties as P
 from rkhsmtl.linear._bcd import group_step
+from rkhsmtl.linear._gap import gap_available
 from rkhsmtl.linear._path import fit_penalized, final_gap
 
 
@@ -170,16 +171,22 @@ def test_gap_bounds_the_suboptimality(name, lambda2, fit_intercept):
     assert est.dual_gap_ == pytest.approx(gap, rel=1e-9)
 
 
+#: a network matrix whose Laplacian's null space is not spanned by task-group
+#: indicators (rank 2 of 4, random directions): no certificate for its l1 part
+_ODD_GRAPH = np.array([[1.0, 0.3], [-0.5, 1.0], [0.2, -0.7], [0.4, 0.1]])
+
+
 def test_no_gap_without_certificate():
     X, y, task = _problem("heterogeneous")
-    # SRMTL's l1 part and the clustered model with a ridge have no certificate.
-    for kw in ({"penalty": "graph", "graph": np.eye(4), "lambda3": 0.01},
+    # SRMTL's l1 part on a non-graph network matrix, and the clustered model
+    # with a ridge, have no certificate.
+    for kw in ({"penalty": "graph", "graph": _ODD_GRAPH, "lambda3": 0.01},
                {"penalty": "cluster", "lambda2": 0.1}):
         m = LinearMultiTaskRegressor(**kw).fit(X, y, task=task)
         assert np.isnan(m.dual_gap_) and m.solver_ == "fista"
     with pytest.raises(ValueError, match=r"stopping='dual_gap'.*penalty='graph'.*"
                        r"stopping='relative_objective'"):
-        LinearMultiTaskRegressor(penalty="graph", graph=np.eye(4), lambda3=0.01,
+        LinearMultiTaskRegressor(penalty="graph", graph=_ODD_GRAPH, lambda3=0.01,
                                  stopping="dual_gap").fit(X, y, task=task)
     with pytest.raises(ValueError, match=r"solver='admm' needs loss='squared'"):
         LinearMultiTaskClassifier(solver="admm").fit(X, y > 0, task=task)
@@ -588,6 +595,74 @@ def test_graph_gap_needs_the_null_space_shift():
     assert N.shape == (4, 1)
     np.testing.assert_allclose(np.abs(N[:, 0]), 0.5)
     assert pen.dual_null_space(0.1) is None
+
+
+def _two_groups_graph():
+    """Chains 0-1 and 2-3, not connected: a two-dimensional null space."""
+    G = np.zeros((4, 2))
+    G[0, 0], G[1, 0], G[2, 1], G[3, 1] = 1.0, -1.0, 1.0, -1.0
+    return G
+
+
+@pytest.mark.parametrize("graph,lambda2,fit_intercept", [
+    ("chain", 0.0, True), ("chain", 0.0, False), ("two_groups", 0.0, True),
+    ("chain", 0.05, True), ("identity", 0.0, False)])
+def test_srmtl_gap_with_its_l1_part_bounds_the_suboptimality(graph, lambda2,
+                                                              fit_intercept):
+    # MALSAR's SRMTL: the graph term plus an l1 part.  The certificate bounds
+    # P - P* from every point, vanishes at the optimum, and lets ADMM stop
+    # on it at the long-run FISTA optimum.
+    G = {"chain": P.chain_graph(4), "two_groups": _two_groups_graph(),
+         "identity": np.eye(4)}[graph]
+    X, y, task = _problem("heterogeneous", seed=5)
+    codes = np.searchsorted(np.unique(task), task)
+    datafit = MultiTaskDatafit(X, y, codes, 4)
+    pen = P.Graph(0.2, G, lambda3=0.03)
+    assert gap_available(pen, "squared", lambda2)
+    kw = dict(penalty="graph", graph=G, lambda1=0.2, lambda3=0.03, lambda2=lambda2,
+              fit_intercept=fit_intercept)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = LinearMultiTaskRegressor(solver="fista", stopping="relative_objective",
+                                       tol=1e-15, max_iter=100_000, **kw).fit(
+            X, y, task=task)
+    F_star = ref.objective_history_[-1]
+    # (Rows whose optimal l1 subgradient sits on a corner of its box, all
+    # tasks of a group with the same sign, make the certificate shrink only
+    # linearly with the distance to the optimum: ADMM certifies 1e-8 here,
+    # and plateaus near 1e-9.)
+    m = LinearMultiTaskRegressor(tol=1e-8, max_iter=20_000, **kw).fit(X, y, task=task)
+    assert m.solver_ == "admm"
+    F = m.objective_history_[-1]
+    assert m.dual_gap_ <= 1e-8 * F
+    assert abs(F - F_star) <= 1e-9 * F_star
+    assert 0 < np.count_nonzero(m.coef_) < m.coef_.size  # the l1 part is active
+    for k in (1, 5, 30, 200):
+        fit = fit_penalized(datafit, pen, lambda2=lambda2, fit_intercept=fit_intercept,
+                            max_iter=k, stopping="max_iter")
+        F_k = fit.objective_history[-1]
+        assert np.isfinite(fit.dual_gap) and fit.dual_gap >= 0
+        assert F_k - (F - m.dual_gap_) <= fit.dual_gap + 1e-12 * F
+
+
+def test_graph_l1_conjugate_bound_is_exact_at_the_optimum_and_an_upper_bound():
+    # h*(V) = max_W <V, W> - h(W): the bound is never below any value of
+    # that supremum's objective, and equals it at V = subgradient of h at W.
+    rng = np.random.RandomState(0)
+    pen = P.Graph(0.3, P.chain_graph(5), lambda3=0.2)
+    for _ in range(20):
+        W = rng.randn(6, 5) * (rng.rand(6, 5) < 0.6)
+        K = 0.3 * pen._laplacian
+        V = 2 * W @ K + 0.2 * np.sign(W) + (W == 0) * rng.uniform(-0.2, 0.2, W.shape)
+        # V is a subgradient of h at W
+        h = float(np.sum(W * (W @ K))) + 0.2 * np.abs(W).sum()
+        bound = pen.conjugate_bound(V, W)
+        # Fenchel-Young with equality at a subgradient: h*(V) = <V, W> - h(W)
+        assert bound == pytest.approx(np.vdot(V, W) - h, rel=1e-9, abs=1e-9)
+        for _ in range(5):
+            W2 = rng.randn(6, 5)
+            h2 = float(np.sum(W2 * (W2 @ K))) + 0.2 * np.abs(W2).sum()
+            assert bound >= np.vdot(V, W2) - h2 - 1e-9
 
 
 # -- logistic loss: proximal Newton -----------------------------------------------

@@ -60,6 +60,9 @@ def gap_available(penalty, loss, lambda2=0.0):
         return False
     if penalty.has_dual_quadratic(lambda2):
         return True
+    if getattr(penalty, "has_conjugate_bound", None) is not None:
+        # graph + l1 (MALSAR SRMTL): the bound of Graph.conjugate_bound
+        return loss == "squared" and penalty.has_conjugate_bound(lambda2)
     probe = np.zeros((1, 1))
     if lambda2 > 0:
         return penalty.dual_distance_sq(probe) is not None
@@ -118,6 +121,9 @@ def duality_gap(penalty, lambda2, V, W, loss_value, gW, gb, xsum, wsum, *,
         s = max(s, 0.0)
         gap = centre + 0.5 * (1.0 - s) ** 2 * Q + h - s * inner + s * s * q
         return primal, max(gap, 0.0)
+    if getattr(penalty, "has_conjugate_bound", None) is not None and \
+            penalty.has_conjugate_bound(lambda2):
+        return primal, _conjugate_bound_gap(penalty, lambda2, U0, W, Q, inner, centre, h)
     if lambda2 > 0:
         dist = penalty.dual_distance_sq(Ug)
         if dist is not None:
@@ -131,6 +137,36 @@ def duality_gap(penalty, lambda2, V, W, loss_value, gW, gb, xsum, wsum, *,
     s = min(max(s, 0.0), s_max)
     gap = centre + 0.5 * (1.0 - s) ** 2 * Q + h - s * inner
     return primal, max(gap, 0.0)
+
+
+def _conjugate_bound_gap(penalty, lambda2, U0, W, Q, inner, centre, h):
+    """The gap with an upper bound ``B(s)`` of ``h^*(s U0)`` (graph + l1).
+
+    Every ``s >= 0`` gives a valid bound; the ones tried: 1 (exact at the
+    optimum), the best ``s`` of the quadratic model ``B(s) ~ s^2 B(1)``, and
+    the largest ``s`` at which the l1 box can hold the group sums.
+    """
+    def gap(s):
+        bound = penalty.conjugate_bound(s * U0, W, lambda2)
+        if not np.isfinite(bound):
+            return np.inf
+        return centre + 0.5 * (1.0 - s) ** 2 * Q + h - s * inner + bound
+
+    candidates = [1.0]
+    q = penalty.conjugate_bound(U0, W, lambda2)
+    if np.isfinite(q) and Q + 2.0 * q > 0:
+        candidates.append(max((Q + inner) / (Q + 2.0 * q), 0.0))
+    labels = penalty._components(lambda2)
+    if labels is not None:
+        worst = 0.0
+        for c in range(labels.max() + 1):
+            members = labels == c
+            worst = max(worst, float(np.abs(U0[:, members].sum(axis=1)).max(initial=0.0))
+                        / (members.sum() * penalty.lambda3))
+        if worst > 1.0:
+            candidates.append(1.0 / worst * (1 - 1e-12))
+    best = min(gap(s) for s in candidates)
+    return max(best, 0.0) if np.isfinite(best) else np.nan
 
 
 def null_shift(stats, W, N):
@@ -154,6 +190,11 @@ def shifted_gap(penalty, lambda2, stats, evaluate, V, W):
     primal, gap = evaluate(V, W)
     N = penalty.dual_null_space(lambda2)
     if N is None or not np.isfinite(gap):
+        return primal, gap
+    if getattr(penalty, "has_conjugate_bound", None) is not None and \
+            penalty.has_conjugate_bound(lambda2):
+        # graph + l1: the bound keeps the dual point off the null space by
+        # itself; shifting W there would move the l1 part off its optimum.
         return primal, gap
     W2 = W + null_shift(stats, W, N)
     primal2, gap2 = evaluate(W2, W2)

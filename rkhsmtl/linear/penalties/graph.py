@@ -88,6 +88,85 @@ class Graph(Penalty):
         vals, vecs, pos = self._spectrum(lambda2)
         return None if pos.all() else vecs[:, ~pos]
 
+    # -- the l1 part (MALSAR SRMTL): an upper bound of the conjugate ---------
+    def _components(self, lambda2):
+        """Task labels of the null space's components, or None.
+
+        The conjugate bound needs a null space spanned by indicator vectors
+        of disjoint task groups (a graph's Laplacian: its connected
+        components); ``False`` when it is of another kind."""
+        N = self.dual_null_space(lambda2)
+        if N is None:
+            return None
+        if getattr(self, "_components_for", None) == lambda2:
+            return self._labels
+        P = N @ N.T
+        T = len(P)
+        labels = -np.ones(T, dtype=int)
+        ok = True
+        for t in range(T):
+            if labels[t] >= 0:
+                continue
+            members = np.abs(P[t]) > 1e-8 * max(float(P[t, t]), 1e-300)
+            labels[members] = labels.max() + 1
+        for c in range(labels.max() + 1):
+            members = labels == c
+            block = np.zeros((T, T))
+            block[np.ix_(members, members)] = 1.0 / members.sum()
+            P = P - block
+        ok = bool(np.all(labels >= 0)) and float(np.abs(P).max(initial=0.0)) <= 1e-8
+        self._labels = labels if ok else False
+        self._components_for = lambda2
+        return self._labels
+
+    def has_conjugate_bound(self, lambda2=0.0):
+        """Whether :meth:`conjugate_bound` applies (an l1 part; a null space
+        of task-group indicators, or none)."""
+        return self.lambda3 > 0 and self._components(lambda2) is not False
+
+    def conjugate_bound(self, V, W, lambda2=0.0):
+        r"""Upper bound of :math:`h^*(V)`, ``h = tr(W K W^T) + lambda3 ||W||_1``.
+
+        :math:`h^*(V) = \min_{\|U\|_\infty \le \lambda_3} q^*(V - U)` with
+        :math:`q^*(R) = \tfrac14 \mathrm{tr}(R K^+ R^T)` for ``R`` orthogonal to
+        the null space of ``K = lambda1 G G^T + lambda2 I`` (infinite
+        otherwise), so every feasible ``U`` bounds it from above.  ``U`` is
+        the l1 part's share of ``V`` at ``W`` (``V - 2 W K``, which at the
+        optimum is the l1 subgradient) clipped to the box and shifted by one
+        constant per feature row and task group (a monotone 1-D solve) so
+        that ``V - U`` has zero sums over every group.  ``inf`` when some
+        group's sum exceeds the box (then a smaller multiple of ``V`` is
+        feasible: see :func:`rkhsmtl.linear._gap.duality_gap`).
+        """
+        lam = self.lambda3
+        vals, vecs, pos = self._spectrum(lambda2)
+        K = (vecs * vals) @ vecs.T
+        Z = V - 2.0 * (W @ K)
+        U = np.clip(Z, -lam, lam)
+        labels = self._components(lambda2)
+        if labels is not None:
+            for c in range(labels.max() + 1):
+                members = labels == c
+                Zc = Z[:, members]
+                target = V[:, members].sum(axis=1)                  # (d,)
+                size = int(members.sum())
+                if np.any(np.abs(target) > size * lam * (1 + 1e-12)):
+                    return np.inf
+                # sum_t clip(Z + s, -lam, lam) = target: monotone in s.
+                lo = -lam - Zc.max(axis=1)
+                hi = lam - Zc.min(axis=1)
+                for _ in range(100):
+                    mid = 0.5 * (lo + hi)
+                    low = np.clip(Zc + mid[:, None], -lam, lam).sum(axis=1) < target
+                    lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
+                U[:, members] = np.clip(Zc + (0.5 * (lo + hi))[:, None], -lam, lam)
+        R = V - U
+        N = self.dual_null_space(lambda2)
+        if N is not None:
+            R = R - (R @ N) @ N.T   # rounding left by the 1-D solves
+        RE = R @ vecs[:, pos]
+        return 0.25 * float(np.sum(RE * RE / vals[pos]))
+
     def lambda_max(self, G):
         # The graph term vanishes at W = 0 and never forces it; only an l1
         # part would, and that weight is lambda3, not lambda1.
