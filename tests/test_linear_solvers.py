@@ -199,11 +199,11 @@ def test_no_gap_without_certificate():
 
 # -- block coordinate descent ------------------------------------------------------
 
-def _fista_optimum(X, y, task, **kw):
+def _fista_optimum(X, y, task, max_iter=10_000, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return LinearMultiTaskRegressor(solver="fista", stopping="relative_objective",
-                                        tol=1e-15, max_iter=10_000, **kw).fit(
+                                        tol=1e-15, max_iter=max_iter, **kw).fit(
             X, y, task=task)
 
 
@@ -621,11 +621,7 @@ def test_srmtl_gap_with_its_l1_part_bounds_the_suboptimality(graph, lambda2,
     assert gap_available(pen, "squared", lambda2)
     kw = dict(penalty="graph", graph=G, lambda1=0.2, lambda3=0.03, lambda2=lambda2,
               fit_intercept=fit_intercept)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        ref = LinearMultiTaskRegressor(solver="fista", stopping="relative_objective",
-                                       tol=1e-15, max_iter=100_000, **kw).fit(
-            X, y, task=task)
+    ref = _fista_optimum(X, y, task, max_iter=100_000, **kw)
     F_star = ref.objective_history_[-1]
     # (Rows whose optimal l1 subgradient sits on a corner of its box, all
     # tasks of a group with the same sign, make the certificate shrink only
