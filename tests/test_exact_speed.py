@@ -184,14 +184,28 @@ def test_learned_structure_on_shared_inputs_counts_one_eigh():
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
-@pytest.mark.parametrize("eigh_cost", [0, 16], ids=["eigh", "warm-alpha-sequence"])
-def test_cv_on_heterogeneous_tasks_equals_naive_refits(monkeypatch, eigh_cost,
+@pytest.mark.parametrize("route", ["eigh", "warm-alpha-sequence", "shifted-lanczos",
+                                   "shifted-lanczos-odd-grid"])
+def test_cv_on_heterogeneous_tasks_equals_naive_refits(monkeypatch, route,
                                                        fit_intercept):
-    # 0: every fold eigendecomposes once for all alphas; 16: one warm
-    # sequence (float32 factor, PCG, refactored when stale) over the alphas.
-    monkeypatch.setattr("rkhsmtl.estimators._ridge_cv.EIGH_IN_CHOLESKYS", eigh_cost)
+    # eigh: every fold eigendecomposes once for all alphas; warm-alpha-sequence:
+    # one warm sequence (float32 factor, PCG, refactored when stale) over the
+    # alphas; shifted-lanczos: one float64 factor at the alphas' geometric
+    # middle and one Lanczos process for all of them (on the odd grid the
+    # middle is one of the alphas).
+    from rkhsmtl.estimators import _ridge_cv
+
+    monkeypatch.setattr(_ridge_cv, "EIGH_IN_CHOLESKYS", 0 if route == "eigh" else 16)
+    monkeypatch.setattr(_ridge_cv, "SHIFTED_ALPHAS_MIN",
+                        3 if route.startswith("shifted") else 0)
+    used = []
+    shifted = _ridge_cv.MultiTaskKernelRidgeCV._shifted_alpha_path
+    monkeypatch.setattr(_ridge_cv.MultiTaskKernelRidgeCV, "_shifted_alpha_path",
+                        lambda self, *a: used.append(1) or shifted(self, *a))
     X, y, task = _hetero(n_tasks=3, per_task=14, seed=9)
     alphas, omegas = [0.01, 1.0, 0.1, 30.0, 1e-3], [0.25, 0.75]
+    if route == "shifted-lanczos-odd-grid":
+        alphas = [1e-2, 1e-3, 1e-1, 1.0, 10.0]   # geometric middle 0.1, on the grid
     rng = np.random.RandomState(10)
     # Folds stratified by task, as index arrays into the (task-sorted) rows.
     fold = np.concatenate([rng.permutation(np.arange(14) % 3) for _ in range(3)])
@@ -216,6 +230,7 @@ def test_cv_on_heterogeneous_tasks_equals_naive_refits(monkeypatch, eigh_cost,
     best = int(np.argmax(naive))
     assert cv.alpha_ == alphas[best % len(alphas)]
     assert cv.omega_ == omegas[best // len(alphas)]
+    assert bool(used) == route.startswith("shifted")
 
 
 def test_scores_and_gram_from_the_warm_sequence_equal_dense_products():

@@ -8,6 +8,7 @@ from sklearn.model_selection import KFold, check_cv
 from ..model_selection import TaskStratifiedKFold
 from .._backend import is_numpy
 from ..solvers import cholesky, dense_eigen, masked_cg, sylvester
+from ..solvers.shifted_lanczos import solve_shifted
 from ..solvers.warm_cholesky import WarmCholeskySequence
 from ..solvers._hadamard import one_hot, task_rows
 from .._memory import check_memory, dense_bytes
@@ -23,6 +24,12 @@ DEFAULT_OMEGAS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
 #: alphas than this factors once per alpha instead of eigendecomposing once;
 #: both are exact.
 EIGH_IN_CHOLESKYS = 12
+
+#: Heterogeneous folds with at least this many alphas take all of them from
+#: one exact factorization and one Lanczos process (shifted systems,
+#: :mod:`rkhsmtl.solvers.shifted_lanczos`); fewer, or 0 to switch it off:
+#: the warm alpha sequence (PCG per alpha, refactored when stale).
+SHIFTED_ALPHAS_MIN = 3
 
 
 class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
@@ -341,6 +348,11 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
         if codes_tr.size and np.all(np.diff(codes_tr) >= 0):
             offsets = np.searchsorted(codes_tr, np.arange(A.shape[0] + 1))
         if offsets is not None and is_numpy(xp) and min(alphas) > 0:
+            if SHIFTED_ALPHAS_MIN and len(alphas) >= SHIFTED_ALPHAS_MIN:
+                out = self._shifted_alpha_path(K_tr, A, codes_tr, offsets, d_tr, y_tr,
+                                               alphas)
+                if out is not None:
+                    return out
             return self._warm_alpha_path(K_tr, A, codes_tr, offsets, d_tr, y_tr, alphas)
         out = []
         for alpha in alphas:
@@ -351,6 +363,56 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
                 # alpha = 0 or a non-PSD kernel: the eigen path clips and warns.
                 return None
             out.append(cholesky.solve(chol, xp, y_tr, E_tr, d_tr, self.fit_intercept))
+        return out
+
+    def _shifted_alpha_path(self, K_tr, A, codes_tr, offsets, d_tr, y_tr, alphas):
+        """All alphas of one (fold, task matrix) from one factorization.
+
+        One float64 Cholesky factorization at sigma, the geometric middle of
+        the alphas, makes every alpha's projected system a shifted system of
+        the same operator P = (H + sigma I)^-1
+        (:mod:`rkhsmtl.solvers.shifted_lanczos`): one Lanczos process on P
+        (two triangular solves per iteration, no kernel product) solves
+        them all.  Each solution is then checked against its own system
+        (one pass over K) and finished by PCG on the same factor where the
+        check asks for it, so the scores are those of a direct solve per
+        alpha.  None when the factorization fails or a finish does not
+        converge (the caller takes another route).
+        """
+        alphas = np.asarray(alphas, dtype=float)
+        sigma = float(np.sqrt(alphas.min() * alphas.max()))
+        seq = WarmCholeskySequence(np, K_tr, np.asarray(codes_tr), offsets, d_tr, sigma,
+                                   self.fit_intercept, tol=1e-12)
+        seq._low = False  # P must be (H + sigma I)^-1 exactly: a float64 factor
+        try:
+            seq._factor(A)
+        except np.linalg.LinAlgError:
+            return None
+        A_cols = np.ascontiguousarray(np.transpose(task_rows(np, A, np.asarray(codes_tr))))
+        rhs = d_tr * y_tr
+        rhs_norm = float(np.linalg.norm(seq._project(rhs)))
+
+        def apply(v):
+            return seq._project(seq._precondition(v))
+
+        b = apply(rhs)
+        moved = alphas != sigma
+        shifts = 1.0 / (alphas[moved] - sigma)
+        solved, _ = solve_shifted(apply, b, shifts, tol=1e-13,
+                                  max_iter=min(len(rhs), 1000))
+        xs = iter(s * u for s, u in zip(shifts, solved))
+        out = []
+        for alpha, shifted in zip(alphas, moved):
+            x = next(xs) if shifted else b
+            seq.alpha = float(alpha)
+            Mx, _ = seq._apply(A_cols, x)
+            r = rhs - Mx
+            if float(np.linalg.norm(seq._project(r))) > 1e-12 * rhs_norm:
+                x, _, r, _, converged = seq._pcg(A_cols, rhs, x, 1e-12)
+                if not converged:
+                    return None
+            b_task = seq._dE_t(r) / seq.norms if self.fit_intercept else None
+            out.append((d_tr * x, b_task))
         return out
 
     def _warm_alpha_path(self, K_tr, A, codes_tr, offsets, d_tr, y_tr, alphas):
