@@ -44,11 +44,14 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
       a (fold, task matrix) pair, every alpha reuses one decomposition of the
       fold's matrix: of K (shared inputs) or of the scaled
       :math:`W^{1/2}(K \circ A)W^{1/2}` (heterogeneous tasks).  For
-      heterogeneous tasks and fewer than 12 alphas, one Cholesky
-      factorization per alpha is cheaper than that eigendecomposition (which
-      costs many factorizations) and is used instead; a grid then costs
-      about ``n_folds * n_task_matrices * n_alphas * 0.8**3`` factorizations
-      of the full N x N matrix, one fit about 1.
+      heterogeneous tasks and fewer than 12 alphas, an eigendecomposition
+      (which costs many factorizations) is replaced by one float64 Cholesky
+      factorization per (fold, task matrix) at the alphas' geometric middle
+      and one Lanczos process that solves every alpha's shifted system at
+      once, each solution checked and finished to a direct solve's accuracy
+      (2 alphas: a warm PCG sequence); a grid then costs about
+      ``n_folds * n_task_matrices * 0.8**3`` factorizations of the full
+      N x N matrix plus the Lanczos iterations, one fit about 1.
 
     The selection criterion is the loss-weighted mean squared error.
 
