@@ -320,8 +320,7 @@ def alternate(problem, step, *, alpha, weights, fit_intercept, epsilon, max_iter
         if not accepted:
             state = plain
             A_np = step.task_matrix(state)
-            previous = sol
-            sol = coefficient_step(A_np, previous, step_tol)
+            sol = coefficient_step(A_np, sol, step_tol)
             J_new, M = objective(sol, A_np, state)
             if step_tol is not None and J_new > J:
                 # The inexact solve fell short of the block step's decrease:
