@@ -82,6 +82,40 @@ def test_warm_solves_match_the_dense_reference(fit_intercept, weighted):
     assert seq.n_factorizations == 1
 
 
+def _weakly_coupled(T):
+    """An SPD task matrix that is not diagonal (no task-by-task solve)."""
+    return np.eye(T) + 0.01 * (np.ones((T, T)) - np.eye(T))
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_a_diagonal_first_task_matrix_is_solved_task_by_task(fit_intercept):
+    # The usual start of a learned structure (A = I / T, say): no N x N
+    # factorization, the dense reference's answer, and the next (coupled)
+    # matrix factors as before.  (Zero weights go through it in
+    # test_zero_weights_and_guards.py.)
+    X, y, task = _hetero(seed=21)
+    w = np.random.RandomState(22).uniform(0.3, 2.0, len(y))
+    K, seq = _sequence(X, task, w, 0.1, fit_intercept)
+    A0 = np.diag([0.5, 1.0, 2.0, 0.25])
+    c, b, info = seq.solve(A0, y)
+    assert info.get("block") and seq.n_factorizations == 0
+    c_ref, b_ref = dense_hetero(K, A0, task, y, 0.1, weights=w,
+                                fit_intercept=fit_intercept)
+    np.testing.assert_allclose(c, c_ref, atol=1e-10 * np.abs(c_ref).max())
+    if fit_intercept:
+        np.testing.assert_allclose(b, b_ref, atol=1e-10 * np.abs(b_ref).max())
+    # K((d x) * E), which the engine's objective reads
+    E = (task[:, None] == np.arange(4)[None, :]).astype(float)
+    np.testing.assert_allclose(info["KcE"], K @ (info["x"][:, None] * np.sqrt(w)[:, None] * E),
+                               atol=1e-10 * np.abs(info["KcE"]).max())
+    A1 = _spd(4, np.random.RandomState(23), 1.0)
+    c1, b1, info1 = seq.solve(A1, y, x0=info["x"])
+    assert info1["refactored"] and seq.n_factorizations == 1
+    c1_ref, _ = dense_hetero(K, A1, task, y, 0.1, weights=w,
+                             fit_intercept=fit_intercept)
+    np.testing.assert_allclose(c1, c1_ref, atol=1e-8 * np.abs(c1_ref).max())
+
+
 def test_stale_factor_triggers_a_counted_refactorization(monkeypatch):
     # The rent-or-buy rule with a float64 factor (a direct solve after each
     # refactorization); the float32 factor is tested below.
@@ -90,7 +124,7 @@ def test_stale_factor_triggers_a_counted_refactorization(monkeypatch):
     rng = np.random.RandomState(2)
     K, seq = _sequence(X, task, np.ones(len(y)), 0.1, True, max_iter=3,
                        factor_cost=2)
-    A0 = np.eye(4)
+    A0 = _weakly_coupled(4)   # (a diagonal A would be solved task by task)
     _, _, info = seq.solve(A0, y)
     assert seq.n_factorizations == 1
     # Far from A0: PCG cannot converge in 3 iterations, so it refactors at
@@ -252,8 +286,8 @@ def test_a_hopeless_pcg_solve_stops_early_and_refactors(monkeypatch):
     X, y, task = _hetero(n_tasks=4, per_task=40, seed=14)
     K, seq = _sequence(X, task, np.ones(len(y)), 1e-3, True, max_iter=12,
                        factor_cost=1000)
-    _, _, info = seq.solve(np.eye(4), y)
-    # Strong coupling instead of none: the old factor is a poor
+    _, _, info = seq.solve(_weakly_coupled(4), y)
+    # Strong coupling instead of almost none: the old factor is a poor
     # preconditioner, which the first iterations' rate shows.
     A1 = np.full((4, 4), 0.9) + 0.1 * np.eye(4)
     c, b, info = seq.solve(A1, y, x0=info["x"])
@@ -328,9 +362,9 @@ def test_entries_beyond_float32_range_keep_a_float64_factor(monkeypatch):
     K, seq = _sequence(X, task, np.ones(len(y)), 0.1, True)
     big = WarmCholeskySequence(np, K * 1e32, task, seq.offsets, np.ones(len(y)),
                                0.1 * 1e32, True)
-    c, b, info = big.solve(np.eye(3), y)
+    c, b, info = big.solve(_weakly_coupled(3), y)
     assert big._low is False and big._chol.factor.dtype == np.float64
-    c_ref, b_ref = dense_hetero(K, np.eye(3), task, y, 0.1)
+    c_ref, b_ref = dense_hetero(K, _weakly_coupled(3), task, y, 0.1)
     np.testing.assert_allclose(c * 1e32, c_ref, rtol=0, atol=1e-8 * np.abs(c_ref).max())
 
 

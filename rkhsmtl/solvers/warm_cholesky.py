@@ -313,6 +313,17 @@ class WarmCholeskySequence:
             A_cols = np.ascontiguousarray(A_cols)
         rhs = self.d * y
         info = {"n_iter": 0, "refactored": False}
+        if self._chol is None and is_numpy(xp):
+            # Nothing factored yet and a diagonal A (the usual starting point
+            # of a learned structure): the system splits into one small block
+            # per task, solved directly, and the N x N factorization waits for
+            # the next (coupled) task matrix.
+            out = self._block_solve(A, A_cols, rhs)
+            if out is not None:
+                x, Z, r = out
+                b = self._dE_t(r) / self.norms if self.fit_intercept else None
+                info.update(x=x, KcE=Z, block=True)
+                return self.d * x, b, info
         x = None
         if not self.stale and x0 is not None:
             x, Z, r, n_iter, converged = self._pcg(
@@ -350,6 +361,49 @@ class WarmCholeskySequence:
             b = self._dE_t(r) / self.norms
         info["x"], info["KcE"] = x, Z
         return self.d * x, b, info
+
+    def _block_solve(self, A, A_cols, rhs):
+        """Exact solve for a diagonal A, task by task; None if A is not
+        diagonal or a block is not numerically positive definite.
+
+        Block t is ``a_tt D_t K_tt D_t + alpha I`` (bordered by the task's
+        intercept column): a Cholesky factorization of n_t x n_t.  One pass
+        over K then gives the residual (checked) and ``K((d x) * E)``.
+        """
+        import scipy.linalg
+
+        A = np.asarray(A)
+        if A.ndim != 2 or np.any(A - np.diag(np.diagonal(A))):
+            return None
+        x = np.zeros_like(rhs)
+        for t in range(len(self.offsets) - 1):
+            lo, hi = int(self.offsets[t]), int(self.offsets[t + 1])
+            if hi == lo:
+                continue
+            d = self.d[lo:hi]
+            M = (A[t, t] * d[:, None]) * self.K[lo:hi, lo:hi] * d[None, :]
+            M[np.diag_indices_from(M)] += self.alpha
+            try:
+                chol = scipy.linalg.cho_factor(M, lower=True, overwrite_a=True,
+                                               check_finite=False)
+            except np.linalg.LinAlgError:
+                return None
+            z = scipy.linalg.cho_solve(chol, np.column_stack([rhs[lo:hi], d]),
+                                       check_finite=False)
+            x_t = z[:, 0]
+            if self.fit_intercept:
+                denominator = float(d @ z[:, 1])
+                if denominator > 0:
+                    x_t = x_t - (float(d @ z[:, 0]) / denominator) * z[:, 1]
+            x[lo:hi] = x_t
+        Mx, Z = self._apply(A_cols, x)
+        r = rhs - Mx
+        rp, rhs_p = self._project(r), self._project(rhs)
+        scale = float(np.sqrt(rhs_p @ rhs_p))
+        if not np.all(np.isfinite(x)) or float(np.sqrt(rp @ rp)) > 1e-10 * max(scale,
+                                                                               1e-300):
+            return None
+        return x, Z, r
 
     def _hopeless(self, rel0, rel, n_iter, tol):
         """Whether the mean rate so far would need more than ``max_iter``.
