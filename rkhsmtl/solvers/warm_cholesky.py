@@ -126,8 +126,8 @@ class WarmCholeskySequence:
     >>> K = np.exp(-((X[:, None] - X[None]) ** 2).sum(-1))
     >>> codes = np.array([0, 0, 0, 1, 1, 1]); offsets = np.array([0, 3, 6])
     >>> seq = WarmCholeskySequence(np, K, codes, offsets, np.ones(6), 0.1, True)
-    >>> c, b, info = seq.solve(np.eye(2), rng.randn(6))
-    >>> c2, b2, info2 = seq.solve(np.array([[1.0, 0.01], [0.01, 1.0]]), rng.randn(6),
+    >>> c, b, info = seq.solve(np.array([[1.0, 0.2], [0.2, 1.0]]), rng.randn(6))
+    >>> c2, b2, info2 = seq.solve(np.array([[1.0, 0.21], [0.21, 1.0]]), rng.randn(6),
     ...                           x0=info["x"])
     >>> seq.n_factorizations, info2["refactored"]
     (1, False)
