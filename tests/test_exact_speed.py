@@ -219,7 +219,8 @@ def test_learned_structure_on_shared_inputs_counts_one_eigh():
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("route", ["eigh", "warm-alpha-sequence", "shifted-lanczos",
-                                   "shifted-lanczos-odd-grid"])
+                                   "shifted-lanczos-odd-grid", "shifted-lanczos-long-grid",
+                                   "shifted-lanczos-one-range"])
 def test_cv_on_heterogeneous_tasks_equals_naive_refits(monkeypatch, route,
                                                        fit_intercept):
     # eigh: every fold eigendecomposes once for all alphas; warm-alpha-sequence:
@@ -229,7 +230,13 @@ def test_cv_on_heterogeneous_tasks_equals_naive_refits(monkeypatch, route,
     # middle is one of the alphas).
     from rkhsmtl.estimators import _ridge_cv
 
-    monkeypatch.setattr(_ridge_cv, "EIGH_IN_CHOLESKYS", 0 if route == "eigh" else 16)
+    # (long grid: more alphas than EIGH_IN_CHOLESKYS, which without the
+    # shifted route would eigendecompose; one range: a single factorization
+    # for alphas spanning 3e4)
+    monkeypatch.setattr(_ridge_cv, "EIGH_IN_CHOLESKYS",
+                        0 if route in ("eigh", "shifted-lanczos-long-grid") else 16)
+    if route == "shifted-lanczos-one-range":
+        monkeypatch.setattr(_ridge_cv, "SHIFTED_RANGE", 1e300)
     monkeypatch.setattr(_ridge_cv, "SHIFTED_ALPHAS_MIN",
                         3 if route.startswith("shifted") else 0)
     used = []
@@ -381,3 +388,18 @@ def test_a_float32_factor_that_cannot_finish_is_replaced_by_float64(monkeypatch)
     c_ref, b_ref = dense_hetero(K, A, task, y, 1e-3)
     np.testing.assert_allclose(c, c_ref, rtol=0, atol=1e-8 * np.abs(c_ref).max())
     np.testing.assert_allclose(b, b_ref, rtol=0, atol=1e-8 * np.abs(b_ref).max())
+
+
+def test_alpha_ranges_cover_every_alpha_within_the_ratio():
+    from rkhsmtl.estimators._ridge_cv import _alpha_ranges
+
+    rng = np.random.RandomState(30)
+    for _ in range(50):
+        alphas = 10.0 ** rng.uniform(-8, 4, rng.randint(1, 20))
+        groups = _alpha_ranges(alphas, 1e3)
+        joined = np.sort(np.concatenate(groups))
+        np.testing.assert_array_equal(joined, np.arange(len(alphas)))
+        for g in groups:
+            assert alphas[g].max() / alphas[g].min() <= 1e3 * (1 + 1e-9)
+        span = alphas.max() / alphas.min()
+        assert len(groups) <= max(1, int(np.ceil(np.log(span) / np.log(1e3) - 1e-12)))

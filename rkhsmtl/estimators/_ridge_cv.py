@@ -25,15 +25,31 @@ DEFAULT_OMEGAS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
 #: both are exact.
 EIGH_IN_CHOLESKYS = 12
 
-#: Heterogeneous folds with at least this many alphas (and fewer than
-#: EIGH_IN_CHOLESKYS) take all of them from one exact factorization and one
-#: Lanczos process (shifted systems, :mod:`rkhsmtl.solvers.shifted_lanczos`);
-#: fewer, or 0 to switch it off: the warm alpha sequence (PCG per alpha,
-#: refactored when stale).  Longer grids keep the eigendecomposition: on the
-#: default grid (13 alphas from 1e-4 to 1e2, 6 omegas; 4,400 School rows,
-#: quiet) the shifted route took 158 s against 137 s, its Lanczos processes
-#: longer over the wider range of alphas.
+#: Heterogeneous folds with at least this many alphas take all of them from
+#: one exact factorization per range of alphas and one Lanczos process each
+#: (shifted systems, :mod:`rkhsmtl.solvers.shifted_lanczos`), also for grids
+#: long enough for an eigendecomposition: on the default grid (13 alphas from
+#: 1e-4 to 1e2, 6 omegas; 4,400 School rows, quiet, one run) 72 s against
+#: 150 s.  Fewer alphas, or 0 to switch it off: the warm alpha sequence (PCG
+#: per alpha, refactored when stale), or the eigendecomposition for
+#: EIGH_IN_CHOLESKYS alphas or more.
 SHIFTED_ALPHAS_MIN = 3
+
+#: Largest ratio of alphas served by one factorization on the shifted route
+#: (each alpha then converges like CG at condition <= sqrt(SHIFTED_RANGE)).
+SHIFTED_RANGE = 1e3
+
+
+def _alpha_ranges(alphas, max_ratio):
+    """Indices of ``alphas`` (all > 0) split into consecutive ranges, in
+    increasing order, each spanning at most ``max_ratio``: as few as
+    possible, of equal width in log scale."""
+    order = np.argsort(alphas)
+    span = float(np.log(alphas[order[-1]] / alphas[order[0]]))
+    n = max(1, int(np.ceil(span / np.log(max_ratio) - 1e-12)))
+    edges = np.log(alphas[order[0]]) + span * np.arange(1, n) / n
+    labels = np.searchsorted(edges, np.log(alphas[order]), side="right")
+    return [order[labels == k] for k in range(n) if np.any(labels == k)]
 
 
 class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
@@ -48,14 +64,15 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
       a (fold, task matrix) pair, every alpha reuses one decomposition of the
       fold's matrix: of K (shared inputs) or of the scaled
       :math:`W^{1/2}(K \circ A)W^{1/2}` (heterogeneous tasks).  For
-      heterogeneous tasks and fewer than 12 alphas, an eigendecomposition
-      (which costs many factorizations) is replaced by one float64 Cholesky
-      factorization per (fold, task matrix) at the alphas' geometric middle
-      and one Lanczos process that solves every alpha's shifted system at
+      heterogeneous tasks (numpy) and 3 alphas or more, the
+      eigendecomposition (which costs many factorizations) is replaced by
+      one float64 Cholesky factorization per (fold, task matrix) and range
+      of alphas (at most 1000 from smallest to largest), and one Lanczos
+      process that solves every alpha's shifted system of the range at
       once, each solution checked and finished to a direct solve's accuracy
       (2 alphas: a warm PCG sequence); a grid then costs about
-      ``n_folds * n_task_matrices * 0.8**3`` factorizations of the full
-      N x N matrix plus the Lanczos iterations, one fit about 1.
+      ``n_folds * n_task_matrices * n_ranges * 0.8**3`` factorizations of
+      the full N x N matrix plus the Lanczos iterations, one fit about 1.
 
     The selection criterion is the loss-weighted mean squared error.
 
@@ -331,7 +348,11 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
         E_va = one_hot(xp, codes_va, problem.n_tasks, like=y_tr)
         d_tr = xp.sqrt(w_tr)
         solutions = None
-        if len(alphas) < EIGH_IN_CHOLESKYS:
+        if len(alphas) < EIGH_IN_CHOLESKYS or (
+                SHIFTED_ALPHAS_MIN and len(alphas) >= SHIFTED_ALPHAS_MIN):
+            # A factorization per range of alphas and one Lanczos process
+            # each serve any number of alphas, cheaper than the
+            # eigendecomposition also for long grids.
             solutions = self._cholesky_path(xp, K_tr, A, codes_tr, E_tr, d_tr, y_tr,
                                             alphas)
         if solutions is None:
@@ -360,7 +381,11 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
                                                alphas)
                 if out is not None:
                     return out
+            if len(alphas) >= EIGH_IN_CHOLESKYS:
+                return None  # the eigendecomposition serves a long grid
             return self._warm_alpha_path(K_tr, A, codes_tr, offsets, d_tr, y_tr, alphas)
+        if len(alphas) >= EIGH_IN_CHOLESKYS:
+            return None
         out = []
         for alpha in alphas:
             try:
@@ -373,28 +398,26 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
         return out
 
     def _shifted_alpha_path(self, K_tr, A, codes_tr, offsets, d_tr, y_tr, alphas):
-        """All alphas of one (fold, task matrix) from one factorization.
+        """All alphas of one (fold, task matrix) from one factorization per range.
 
-        One float64 Cholesky factorization at sigma, the geometric middle of
-        the alphas, makes every alpha's projected system a shifted system of
-        the same operator P = (H + sigma I)^-1
-        (:mod:`rkhsmtl.solvers.shifted_lanczos`): one Lanczos process on P
-        (two triangular solves per iteration, no kernel product) solves
-        them all.  Each solution is then checked against its own system
-        (one pass over K) and finished by PCG on the same factor where the
-        check asks for it, so the scores are those of a direct solve per
-        alpha.  None when the factorization fails or a finish does not
-        converge (the caller takes another route).
+        One float64 Cholesky factorization at sigma makes every alpha's
+        projected system a shifted system of the same operator
+        P = (H + sigma I)^-1 (:mod:`rkhsmtl.solvers.shifted_lanczos`): one
+        Lanczos process on P (two triangular solves per iteration, no kernel
+        product) solves them all, each converging like CG at condition
+        max(alpha / sigma, sigma / alpha).  The alphas are therefore split
+        into ranges of at most ``SHIFTED_RANGE`` (largest over smallest),
+        one factorization at each range's geometric middle.  Each solution
+        is then checked against its own system (one pass over K) and
+        finished by PCG on the same factor where the check asks for it, so
+        the scores are those of a direct solve per alpha.  None when a
+        factorization fails or a finish does not converge (the caller takes
+        another route).
         """
         alphas = np.asarray(alphas, dtype=float)
-        sigma = float(np.sqrt(alphas.min() * alphas.max()))
-        seq = WarmCholeskySequence(np, K_tr, np.asarray(codes_tr), offsets, d_tr, sigma,
-                                   self.fit_intercept, tol=1e-12)
+        seq = WarmCholeskySequence(np, K_tr, np.asarray(codes_tr), offsets, d_tr,
+                                   float(alphas.max()), self.fit_intercept, tol=1e-12)
         seq._low = False  # P must be (H + sigma I)^-1 exactly: a float64 factor
-        try:
-            seq._factor(A)
-        except np.linalg.LinAlgError:
-            return None
         A_cols = np.ascontiguousarray(np.transpose(task_rows(np, A, np.asarray(codes_tr))))
         rhs = d_tr * y_tr
         rhs_norm = float(np.linalg.norm(seq._project(rhs)))
@@ -402,24 +425,32 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
         def apply(v):
             return seq._project(seq._precondition(v))
 
-        b = apply(rhs)
-        moved = alphas != sigma
-        shifts = 1.0 / (alphas[moved] - sigma)
-        solved, _ = solve_shifted(apply, b, shifts, tol=1e-13,
-                                  max_iter=min(len(rhs), 1000))
-        xs = iter(s * u for s, u in zip(shifts, solved))
-        out = []
-        for alpha, shifted in zip(alphas, moved):
-            x = next(xs) if shifted else b
-            seq.alpha = float(alpha)
-            Mx, _ = seq._apply(A_cols, x)
-            r = rhs - Mx
-            if float(np.linalg.norm(seq._project(r))) > 1e-12 * rhs_norm:
-                x, _, r, _, converged = seq._pcg(A_cols, rhs, x, 1e-12)
-                if not converged:
-                    return None
-            b_task = seq._dE_t(r) / seq.norms if self.fit_intercept else None
-            out.append((d_tr * x, b_task))
+        out = [None] * len(alphas)
+        for group in _alpha_ranges(alphas, SHIFTED_RANGE):
+            chunk = alphas[group]
+            sigma = float(np.sqrt(chunk.min() * chunk.max()))
+            seq.alpha = sigma
+            try:
+                seq._factor(A)
+            except np.linalg.LinAlgError:
+                return None
+            b = apply(rhs)
+            moved = chunk != sigma
+            shifts = 1.0 / (chunk[moved] - sigma)
+            solved, _ = solve_shifted(apply, b, shifts, tol=1e-13,
+                                      max_iter=min(len(rhs), 1000))
+            xs = iter(s * u for s, u in zip(shifts, solved))
+            for i, shifted in zip(group, moved):
+                x = next(xs) if shifted else b
+                seq.alpha = float(alphas[i])
+                Mx, _ = seq._apply(A_cols, x)
+                r = rhs - Mx
+                if float(np.linalg.norm(seq._project(r))) > 1e-12 * rhs_norm:
+                    x, _, r, _, converged = seq._pcg(A_cols, rhs, x, 1e-12)
+                    if not converged:
+                        return None
+                b_task = seq._dE_t(r) / seq.norms if self.fit_intercept else None
+                out[i] = (d_tr * x, b_task)
         return out
 
     def _warm_alpha_path(self, K_tr, A, codes_tr, offsets, d_tr, y_tr, alphas):
