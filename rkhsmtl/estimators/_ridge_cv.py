@@ -8,7 +8,6 @@ from sklearn.model_selection import KFold, check_cv
 from ..model_selection import TaskStratifiedKFold
 from .._backend import is_numpy
 from ..solvers import cholesky, dense_eigen, masked_cg, sylvester
-from ..solvers.shifted_lanczos import solve_shifted
 from ..solvers.warm_cholesky import WarmCholeskySequence
 from ..solvers._hadamard import one_hot, task_rows
 from .._memory import check_memory, dense_bytes
@@ -417,41 +416,7 @@ class MultiTaskKernelRidgeCV(RegressorMixin, _MultiTaskKernelBase):
         alphas = np.asarray(alphas, dtype=float)
         seq = WarmCholeskySequence(np, K_tr, np.asarray(codes_tr), offsets, d_tr,
                                    float(alphas.max()), self.fit_intercept, tol=1e-12)
-        seq._low = False  # P must be (H + sigma I)^-1 exactly: a float64 factor
-        A_cols = np.ascontiguousarray(np.transpose(task_rows(np, A, np.asarray(codes_tr))))
-        rhs = d_tr * y_tr
-        rhs_norm = float(np.linalg.norm(seq._project(rhs)))
-
-        def apply(v):
-            return seq._project(seq._precondition(v))
-
-        out = [None] * len(alphas)
-        for group in _alpha_ranges(alphas, SHIFTED_RANGE):
-            chunk = alphas[group]
-            sigma = float(np.sqrt(chunk.min() * chunk.max()))
-            seq.alpha = sigma
-            try:
-                seq._factor(A)
-            except np.linalg.LinAlgError:
-                return None
-            b = apply(rhs)
-            moved = chunk != sigma
-            shifts = 1.0 / (chunk[moved] - sigma)
-            solved, _ = solve_shifted(apply, b, shifts, tol=1e-13,
-                                      max_iter=min(len(rhs), 1000))
-            xs = iter(s * u for s, u in zip(shifts, solved))
-            for i, shifted in zip(group, moved):
-                x = next(xs) if shifted else b
-                seq.alpha = float(alphas[i])
-                Mx, _ = seq._apply(A_cols, x)
-                r = rhs - Mx
-                if float(np.linalg.norm(seq._project(r))) > 1e-12 * rhs_norm:
-                    x, _, r, _, converged = seq._pcg(A_cols, rhs, x, 1e-12)
-                    if not converged:
-                        return None
-                b_task = seq._dE_t(r) / seq.norms if self.fit_intercept else None
-                out[i] = (d_tr * x, b_task)
-        return out
+        return seq.solve_alpha_ranges(A, y_tr, alphas, _alpha_ranges(alphas, SHIFTED_RANGE))
 
     def _warm_alpha_path(self, K_tr, A, codes_tr, offsets, d_tr, y_tr, alphas):
         """All alphas of one (fold, task matrix) from one warm sequence.

@@ -146,14 +146,14 @@ def _conjugate_bound_gap(penalty, lambda2, U0, W, Q, inner, centre, h):
     optimum), the best ``s`` of the quadratic model ``B(s) ~ s^2 B(1)``, and
     the largest ``s`` at which the l1 box can hold the group sums.
     """
-    def gap(s):
-        bound = penalty.conjugate_bound(s * U0, W, lambda2)
-        if not np.isfinite(bound):
-            return np.inf
+    def gap(s, bound=None):
+        if bound is None:
+            bound = penalty.conjugate_bound(s * U0, W, lambda2)
         return centre + 0.5 * (1.0 - s) ** 2 * Q + h - s * inner + bound
 
-    candidates = [1.0]
     q = penalty.conjugate_bound(U0, W, lambda2)
+    values = [gap(1.0, q)]
+    candidates = []
     if np.isfinite(q) and Q + 2.0 * q > 0:
         candidates.append(max((Q + inner) / (Q + 2.0 * q), 0.0))
     labels = penalty._components(lambda2)
@@ -165,8 +165,11 @@ def _conjugate_bound_gap(penalty, lambda2, U0, W, Q, inner, centre, h):
                         / (members.sum() * penalty.lambda3))
         if worst > 1.0:
             candidates.append(1.0 / worst * (1 - 1e-12))
-    best = min(gap(s) for s in candidates)
-    return max(best, 0.0) if np.isfinite(best) else np.nan
+    values += [gap(s) for s in candidates]
+    finite = [v for v in values if np.isfinite(v)]
+    # No finite bound (an infeasible box everywhere, or non-finite inputs):
+    # no certificate, never a silent number.
+    return max(min(finite), 0.0) if finite else np.nan
 
 
 def null_shift(stats, W, N):

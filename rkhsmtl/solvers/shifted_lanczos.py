@@ -76,6 +76,12 @@ def solve_shifted(apply, b, shifts, *, tol=1e-13, max_iter=500, check_every=5):
         for _ in range(2):
             w -= V[:k + 1].T @ (V[:k + 1] @ w)
         beta = float(np.sqrt(w @ w))
+        if not (np.isfinite(a) and np.isfinite(beta)):
+            # A non-finite operator output: no solution to offer (NaN, which
+            # the caller's residual check refuses) rather than a silent one.
+            nan = np.full_like(b, np.nan)
+            return [nan.copy() for _ in shifts], {"n_iter": k + 1,
+                                                  "residuals": np.full(len(shifts), np.nan)}
         diag.append(a)
         k += 1
         # An exhausted Krylov space (b in an invariant subspace): exact.

@@ -35,6 +35,7 @@ import numpy as np
 
 from .._backend import is_cupy, is_numpy
 from . import _hadamard, cholesky
+from .shifted_lanczos import solve_shifted
 
 #: Iterations a solve needs on a fresh factor while A moves as in the late
 #: steps of an alternating fit (measured on School: 2 to 3 at tol=1e-10).
@@ -361,6 +362,63 @@ class WarmCholeskySequence:
             b = self._dE_t(r) / self.norms
         info["x"], info["KcE"] = x, Z
         return self.d * x, b, info
+
+    def solve_alpha_ranges(self, A, y, alphas, ranges):
+        """Solutions for one A and many alphas, one float64 factorization per range.
+
+        For each range (an index array into ``alphas``) the matrix is factored
+        at sigma, the range's geometric middle; every alpha's system is then a
+        shifted system of P = (H + sigma I)^-1, all solved by one Lanczos
+        process (:func:`~rkhsmtl.solvers.shifted_lanczos.solve_shifted`).  Each
+        solution is checked against its own system (one pass over K) and
+        finished by PCG on the same factor where the check asks for it, so it
+        is a direct solve's to 1e-12.
+
+        Returns
+        -------
+        list of (c, b) or None
+            Coefficients (N,) and intercepts (T,) or None, in the order of
+            ``alphas``; None when a factorization fails or a finish does not
+            converge (the caller takes another route).
+        """
+        xp = self.xp
+        self._low = False  # P must be (H + sigma I)^-1 exactly: a float64 factor
+        A_cols = np.ascontiguousarray(
+            xp.matrix_transpose(_hadamard.task_rows(xp, A, self.codes)))
+        rhs = self.d * y
+        rhs_norm = float(np.linalg.norm(self._project(rhs)))
+
+        def apply(v):
+            return self._project(self._precondition(v))
+
+        out = [None] * len(alphas)
+        for group in ranges:
+            chunk = alphas[group]
+            sigma = float(np.sqrt(chunk.min() * chunk.max()))
+            self.alpha = sigma
+            try:
+                self._factor(A)
+            except np.linalg.LinAlgError:
+                return None
+            b = apply(rhs)
+            moved = chunk != sigma
+            shifts = 1.0 / (chunk[moved] - sigma)
+            solved, _ = solve_shifted(apply, b, shifts, tol=1e-13,
+                                      max_iter=min(len(rhs), 1000))
+            xs = iter(s * u for s, u in zip(shifts, solved))
+            for i, shifted in zip(group, moved):
+                x = next(xs) if shifted else b
+                self.alpha = float(alphas[i])
+                Mx, _ = self._apply(A_cols, x)
+                r = rhs - Mx
+                # (written so that a non-finite residual also goes to PCG)
+                if not float(np.linalg.norm(self._project(r))) <= 1e-12 * rhs_norm:
+                    x, _, r, _, converged = self._pcg(A_cols, rhs, x, 1e-12)
+                    if not converged:
+                        return None
+                b_task = self._dE_t(r) / self.norms if self.fit_intercept else None
+                out[i] = (self.d * x, b_task)
+        return out
 
     def _block_solve(self, A, A_cols, rhs):
         """Exact solve for a diagonal A, task by task; None if A is not

@@ -5,6 +5,7 @@ optional ``lambda3 * ||W||_1`` is the only part handled by the prox.
 """
 import numpy as np
 
+from ...tasks.learned._waterfill import project_capped
 from ._base import Penalty, soft_threshold
 
 
@@ -147,19 +148,12 @@ class Graph(Penalty):
         if labels is not None:
             for c in range(labels.max() + 1):
                 members = labels == c
-                Zc = Z[:, members]
                 target = V[:, members].sum(axis=1)                  # (d,)
-                size = int(members.sum())
-                if np.any(np.abs(target) > size * lam * (1 + 1e-12)):
+                if np.any(np.abs(target) > members.sum() * lam * (1 + 1e-12)):
                     return np.inf
-                # sum_t clip(Z + s, -lam, lam) = target: monotone in s.
-                lo = -lam - Zc.max(axis=1)
-                hi = lam - Zc.min(axis=1)
-                for _ in range(100):
-                    mid = 0.5 * (lo + hi)
-                    low = np.clip(Zc + mid[:, None], -lam, lam).sum(axis=1) < target
-                    lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
-                U[:, members] = np.clip(Zc + (0.5 * (lo + hi))[:, None], -lam, lam)
+                # clip(Z + shift, -lam, lam) with the group sum of V: the
+                # Euclidean projection of Z onto the box with that sum.
+                U[:, members] = project_capped(Z[:, members], -lam, lam, target)
         R = V - U
         N = self.dual_null_space(lambda2)
         if N is not None:

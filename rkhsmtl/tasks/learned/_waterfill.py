@@ -79,20 +79,23 @@ def project_capped(s, lo, hi, total, max_iter=200):
 
     The projection is ``clip(s - tau, lo, hi)`` for the shift tau that meets
     the sum (non-increasing in tau: bisection).  The structure steps use it to
-    map an extrapolated state's eigenvalues back onto their feasible set.
+    map an extrapolated state's eigenvalues back onto their feasible set; the
+    SRMTL certificate (:meth:`rkhsmtl.linear.penalties.Graph.conjugate_bound`)
+    projects many rows at once.
 
     Parameters
     ----------
-    s : ndarray of shape (m,)
+    s : ndarray of shape (m,) or (k, m)
+        One vector, or k of them projected row by row.
     lo, hi : float
         Bounds, ``lo < hi``.
-    total : float
-        Required sum, ``m * lo <= total <= m * hi``.
+    total : float or ndarray of shape (k,)
+        Required sum (of each row), ``m * lo <= total <= m * hi``.
     max_iter : int, default=200
 
     Returns
     -------
-    sigma : ndarray of shape (m,)
+    sigma : ndarray, the shape of s
 
     Examples
     --------
@@ -102,13 +105,14 @@ def project_capped(s, lo, hi, total, max_iter=200):
     [1.0, 0.5, 0.0]
     """
     s = np.asarray(s, dtype=float)
-    t_lo, t_hi = float(s.min() - hi), float(s.max() - lo)
+    rows = s.reshape(-1, s.shape[-1]) if s.ndim else s.reshape(1, 1)
+    total = np.broadcast_to(np.asarray(total, dtype=float), rows.shape[:1])
+    t_lo, t_hi = rows.min(axis=1) - hi, rows.max(axis=1) - lo
     for _ in range(max_iter):
         mid = 0.5 * (t_lo + t_hi)
-        if np.clip(s - mid, lo, hi).sum() > total:
-            t_lo = mid
-        else:
-            t_hi = mid
-        if t_hi - t_lo <= 1e-15 * max(1.0, abs(mid)):
+        above = np.clip(rows - mid[:, None], lo, hi).sum(axis=1) > total
+        t_lo, t_hi = np.where(above, mid, t_lo), np.where(above, t_hi, mid)
+        if np.all(t_hi - t_lo <= 1e-15 * np.maximum(1.0, np.abs(mid))):
             break
-    return np.clip(s - 0.5 * (t_lo + t_hi), lo, hi)
+    out = np.clip(rows - (0.5 * (t_lo + t_hi))[:, None], lo, hi)
+    return out.reshape(s.shape)
