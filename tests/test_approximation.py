@@ -174,9 +174,8 @@ def test_pooled_equals_one_ridge_on_features():
                                atol=1e-10)
 
 
-@pytest.mark.parametrize("dense_blocks", [True, False], ids=["blocks", "diagonals"])
 @pytest.mark.parametrize("rank", [4, 2])
-def test_dense_kronecker_oracle_for_feature_system(rank, dense_blocks, monkeypatch):
+def test_dense_kronecker_oracle_for_feature_system(rank):
     """The (m T) x (m T) system, formed densely only here, gives the same W
     through every tasks-layout method (dense, PCG with per-task blocks, PCG
     with blocks over A's eigen-directions; a singular A keeps W in its range)."""
@@ -203,8 +202,6 @@ def test_dense_kronecker_oracle_for_feature_system(rank, dense_blocks, monkeypat
     V = np.linalg.lstsq(big, rhs, rcond=None)[0].reshape(T, m).T
     acc = StatisticsAccumulator(np, m, T, "tasks", rows_limit=0)   # every task a Gram
     acc.add(Phi, y, codes=task, weights=sw)
-    monkeypatch.setattr(feature_ridge, "DENSE_BLOCKS_MAX_BYTES",
-                        10**12 if dense_blocks else 0)
     methods = {"direct": (10**9, 10.0), "pcg-tasks": (0, 1e12), "pcg-directions": (0, 0.5)}
     if rank < T:
         methods.pop("pcg-tasks")
@@ -218,6 +215,81 @@ def test_dense_kronecker_oracle_for_feature_system(rank, dense_blocks, monkeypat
             feature_ridge.DIRECT_MAX, feature_ridge.TASK_BLOCKS_MAX_COND = old
         assert info["method"] == expected
         np.testing.assert_allclose(W, V @ A, rtol=1e-7, atol=1e-9)
+
+
+def test_route_choice_follows_recorded_costs():
+    """The tasks layout keeps the PCG route of its last solve while that one
+    was cheap, and otherwise tries the other (within the last one's cost)
+    unless the other's record is recent and more expensive; a task matrix
+    crossing the conditioning threshold starts afresh."""
+    choose, record = feature_ridge.choose_route, feature_ridge.record_route
+    tasks, directions = "pcg-tasks", "pcg-directions"
+    fac = feature_ridge.FeatureFactors(None, None, False, None)
+    assert choose(fac, False, True) == (directions, None)  # singular A: one route
+    assert choose(fac, True, False) == (directions, None)  # the task matrix decides
+    fac = feature_ridge.FeatureFactors(None, None, False, None)
+    assert choose(fac, True, True) == (tasks, None)
+    cheap = int(feature_ridge.SWITCH_COST // feature_ridge.ROUTE_COST[tasks])
+    record(fac, tasks, cheap)
+    assert choose(fac, True, True) == (tasks, None)        # cheap: kept
+    record(fac, tasks, 100)
+    assert choose(fac, True, True) == (directions, 400.0)  # dear, other untried
+    record(fac, directions, 500)
+    assert choose(fac, True, True) == (tasks, 500.0)       # other recent, cheaper
+    record(fac, tasks, 100)                                # 400 products
+    assert choose(fac, True, True) == (tasks, None)        # other recent, dearer
+    for _ in range(feature_ridge.RETRY_AFTER):
+        record(fac, tasks, 100)
+    assert choose(fac, True, True) == (directions, 400.0)  # other's record is old
+    record(fac, directions, 1)
+    assert choose(fac, True, True) == (directions, None)
+    record(fac, directions, 500)
+    assert choose(fac, True, False) == (directions, None)  # crossed: its default
+    assert choose(fac, True, True) == (tasks, None)        # crossed back
+
+
+@pytest.mark.parametrize("hand_back", [False, True])
+def test_route_switch_keeps_every_solution_exact(hand_back, monkeypatch):
+    """A sequence of solves on one factorization, the routes switching on
+    their recorded costs (trials handing back to the other route included),
+    equals the direct solve at every task matrix."""
+    X, y, task, sw = _hetero(N=80, T=5)
+    fmap = NystroemFeatures(lambda a, b: compute_kernel(a, b, gamma=0.5), 14,
+                            random_state=0).fit(X)
+    acc = StatisticsAccumulator(np, 14, 5, "tasks", rows_limit=0)
+    acc.add(fmap.transform(X), y, codes=task, weights=sw)
+    stats = acc.result()
+    monkeypatch.setattr(feature_ridge, "SWITCH_COST", 2.0)   # switch early
+    # A trial of the per-task blocks affords one iteration (it hands its
+    # iterate back to the direction blocks), or as many as it needs.
+    monkeypatch.setitem(feature_ridge.ROUTE_COST, "pcg-tasks",
+                        1000.0 if hand_back else 0.01)
+    rng = np.random.RandomState(4)
+    fac = feature_ridge.decompose(stats, fit_intercept=True)
+    routes = []
+    for k in range(6):
+        B = rng.randn(5, 5)
+        A = B @ B.T + 0.05 * np.eye(5)       # ill-conditioned: one regime
+        monkeypatch.setattr(feature_ridge, "DIRECT_MAX", 0)
+        W, b, info = feature_ridge.solve(fac, A, 0.3, tol=1e-13)
+        routes.append(info["method"])
+        # The loss's quadratic term, read off the solve's residual, equals
+        # the product with the Grams.
+        quad = float(np.sum(W * fac.stats.task_matmul(W)))
+        assert info["quadratic"] == pytest.approx(quad, rel=1e-10)
+        monkeypatch.setattr(feature_ridge, "DIRECT_MAX", 10**9)
+        W_ref, b_ref, ref = feature_ridge.solve(
+            feature_ridge.decompose(stats, fit_intercept=True), A, 0.3)
+        assert ref["method"] == "direct"
+        np.testing.assert_allclose(W, W_ref, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(b, b_ref, rtol=1e-7, atol=1e-9)
+    assert set(fac.route_costs) == {"pcg-tasks", "pcg-directions"}
+    if hand_back:
+        # More route records than solves: trials ran out of their budget and
+        # handed their iterate back, and the solutions are exact all the same.
+        assert fac.route_solves > 6
+    else:
+        assert set(routes) == {"pcg-tasks", "pcg-directions"}
 
 
 @pytest.mark.parametrize("layout", ["heterogeneous", "shared", "missing"])

@@ -199,7 +199,8 @@ class FeatureProblem:
         fac = self.factors(self._fit_intercept)
         W = solution.dual_coef
         M = to_numpy(xp.matrix_transpose(W) @ W)
-        return feature_ridge.squared_loss(fac, W), 0.5 * (M + M.T)
+        loss = feature_ridge.squared_loss(fac, W, solution.info.get("quadratic"))
+        return loss, 0.5 * (M + M.T)
 
     def release_kernel(self):
         """Nothing to release: there is no kernel matrix."""

@@ -40,7 +40,7 @@ def _dot(xp, a, b):
 
 
 def pcg(xp, matvec, rhs, *, precond=None, project=None, x0=None, tol=1e-10,
-        max_iter=1000, what="solver"):
+        max_iter=1000, what="solver", keep_residual=False):
     """Solve ``M x = rhs`` (x and rhs in range(P)) by projected PCG.
 
     Parameters
@@ -57,19 +57,26 @@ def pcg(xp, matvec, rhs, *, precond=None, project=None, x0=None, tol=1e-10,
         Warm start (projected before use).
     tol : float
         Stop when ||P(rhs - M x)|| <= tol * ||P rhs||.
+    keep_residual : bool, default=False
+        Also return the last residual (``info["r"]``).
 
     Returns
     -------
     x : array
     info : dict
-        ``n_iter``, ``residual`` (relative), ``converged``.
+        ``n_iter``, ``residual`` (relative), ``converged``; with
+        ``keep_residual``, ``r``: the projected residual ``P(rhs - M x)`` as
+        the iteration updated it.
     """
     P = project if project is not None else (lambda v: v)
     B = precond if precond is not None else (lambda v: v)
     b = P(rhs)
     b_norm = _dot(xp, b, b) ** 0.5
     if b_norm == 0.0:
-        return xp.zeros_like(rhs), {"n_iter": 0, "residual": 0.0, "converged": True}
+        info = {"n_iter": 0, "residual": 0.0, "converged": True}
+        if keep_residual:
+            info["r"] = b
+        return xp.zeros_like(rhs), info
     if x0 is None:
         x = xp.zeros_like(rhs)
         r = b
@@ -103,5 +110,8 @@ def pcg(xp, matvec, rhs, *, precond=None, project=None, x0=None, tol=1e-10,
             ConvergenceWarning,
             stacklevel=3,
         )
-    return x, {"n_iter": n_iter, "residual": rel, "converged": converged}
+    info = {"n_iter": n_iter, "residual": rel, "converged": converged}
+    if keep_residual:
+        info["r"] = r
+    return x, info
 

@@ -33,18 +33,23 @@ are the symmetric positive definite system
   well-conditioned A (exact for independent tasks; the factors are kept
   across solves while the shifts barely move); or, for strongly coupled tasks
   (the learned structures), per eigen-direction j of A,
-  :math:`(\sum_t Q_{tj}^2 G_t + \alpha/\delta_j I)^{-1}`, which holds the
-  large penalties of A's weak directions exactly.
+  :math:`(\sum_t Q_{tj}^2 G_t + \alpha/\delta_j I)^{-1}` with each
+  Gram sum replaced by its diagonal in the pooled Gram's eigenbasis, which
+  holds the large penalties of A's weak directions exactly.  Neither
+  preconditioner wins everywhere (tasks with different input distributions
+  favour the first, strongly correlated tasks the second), so a sequence of
+  solves keeps the one whose last solve cost less (:func:`choose_route`).
 
 Nothing here grows with the number of rows N.
 """
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from .._backend import linalg, to_numpy
-from .._memory import check_memory
 from . import sylvester
 from ._pcg import pcg
 from .feature_statistics import SHARED, FeatureStatistics
@@ -68,10 +73,12 @@ class FeatureFactors:
     q: Any                          # (T,) centred sums of squared targets
     gram_eigen: Any = None          # KernelEigen of G (shared layout)
     task_blocks: Any = None         # {t: _TaskBlock}, block-Jacobi factors
-    gram_stack: Any = None          # (T, m*m) every task's dense Gram, on first use
-    direction_blocks: Any = None    # (preconditioner, iterations of its last solve)
     pooled_diagonals: Any = None    # (U, D): pooled eigenvectors, diag(U^T G_t U)
     rotated: Any = None             # the statistics in the basis U
+    route_costs: Any = None         # {PCG route: (cost of its last solve, solve number)}
+    route_last: Any = None          # the route of the last PCG solve
+    route_solves: int = 0           # PCG solves so far
+    route_default: Any = None       # the route the last A's conditioning suggested
 
 
 def center(stats):
@@ -174,15 +181,115 @@ def solve(fac, A, alpha, *, x0=None, tol=1e-10, max_iter=1000):
             Z = _direct(stats, L, stats.phi_y @ L, alpha)
             W = Z @ xp.matrix_transpose(L)
             info = {"method": "direct", "n_iter": 1}
-        elif r == stats.n_tasks and alpha > 0 and \
-                float(xp.max(dr)) <= TASK_BLOCKS_MAX_COND * float(xp.min(dr)) * (1 + 1e-9):
-            W, info = _pcg_weights(fac, delta, Q, alpha, x0, tol, max_iter)
-            info["method"] = "pcg-tasks"
         else:
-            W, info = _pcg_task_directions(fac, delta, Q, alpha, x0, tol, max_iter)
-            info["method"] = "pcg-directions"
+            invertible = r == stats.n_tasks and alpha > 0
+            well_conditioned = invertible and float(xp.max(dr)) <= \
+                TASK_BLOCKS_MAX_COND * float(xp.min(dr)) * (1 + 1e-9)
+            W, info = _pcg_routes(fac, delta, Q, alpha, x0, tol, max_iter,
+                                  invertible, well_conditioned)
     info["x"] = W
     return W, intercepts(fac, W), info
+
+
+#: Cost of one PCG iteration of each route, in products ``G_t w_t`` over all
+#: tasks: the per-task blocks add T triangular solves with m x m factors
+#: (about three such products), the direction diagonals O(m T^2) flops.
+ROUTE_COST = {"pcg-tasks": 4.0, "pcg-directions": 1.0}
+
+#: A route is left for the other once its last solve cost more than this
+#: many products ...
+SWITCH_COST = 30.0
+
+#: ... unless the other's record is more expensive and at most this many
+#: solves old (an older record is retried: A may have moved since).
+RETRY_AFTER = 5
+
+
+def choose_route(fac, invertible, well_conditioned):
+    """The PCG route of the next tasks-layout solve, and its trial budget.
+
+    The first solve follows the task matrix: per-task blocks for a
+    well-conditioned A, blocks over A's eigen-directions otherwise (the only
+    route for a singular A), and so does the first solve after A crossed
+    that threshold.  Each solve's cost (iterations times
+    :data:`ROUTE_COST`) is recorded in ``fac.route_costs``; the last route is
+    kept while it costs at most :data:`SWITCH_COST`, and otherwise the other
+    is tried unless its record is both recent and more expensive.  Between
+    the steps of an alternating fit A moves little, so the last cost predicts
+    the next; the choice depends on iteration counts only, so a fit stays
+    deterministic.
+
+    Returns
+    -------
+    route : {"pcg-tasks", "pcg-directions"}
+    budget : float or None
+        For a switch, the cost of the last route's solve: a trial that
+        exceeds it hands its iterate back to that route (so a switch never
+        costs more than twice the solve it tries to beat).
+    """
+    if fac.route_costs is None:
+        fac.route_costs = {}
+    if not invertible:
+        return "pcg-directions", None
+    costs = fac.route_costs
+    default = "pcg-tasks" if well_conditioned else "pcg-directions"
+    # A task matrix that crossed the conditioning threshold since the last
+    # solve (the first coupled A of a learned structure) is a new regime:
+    # the records of the old one say little about it.
+    crossed = fac.route_default is not None and default != fac.route_default
+    fac.route_default = default
+    if fac.route_last is None or fac.route_last not in costs or crossed:
+        return default, None
+    last = fac.route_last
+    cost, _ = costs[last]
+    if cost <= SWITCH_COST:
+        return last, None
+    other = _other(last)
+    record = costs.get(other)
+    if record is None or fac.route_solves - record[1] > RETRY_AFTER or record[0] < cost:
+        return other, cost
+    return last, None
+
+
+def _other(route):
+    return "pcg-directions" if route == "pcg-tasks" else "pcg-tasks"
+
+
+def record_route(fac, route, n_iter):
+    """Note one solve's route and cost for :func:`choose_route`."""
+    fac.route_solves += 1
+    fac.route_costs[route] = (n_iter * ROUTE_COST[route], fac.route_solves)
+    fac.route_last = route
+
+
+def _pcg_routes(fac, delta, Q, alpha, x0, tol, max_iter, invertible, well_conditioned):
+    """One tasks-layout PCG solve on the route :func:`choose_route` picks."""
+    def run(route, start, limit):
+        solver = _pcg_weights if route == "pcg-tasks" else _pcg_task_directions
+        return solver(fac, delta, Q, alpha, start, tol, limit)
+
+    route, budget = choose_route(fac, invertible, well_conditioned)
+    if budget is None:
+        W, info = run(route, x0, max_iter)
+        record_route(fac, route, info["n_iter"])
+        info["method"] = route
+        return W, info
+    trial_iter = max(1, min(max_iter, int(budget / ROUTE_COST[route])))
+    with warnings.catch_warnings():
+        # A trial that runs out of its budget is not a failed solve.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        W, info = run(route, x0, trial_iter)
+    record_route(fac, route, info["n_iter"])
+    if info["converged"]:
+        info["method"] = route
+        return W, info
+    spent = info["n_iter"]
+    back = _other(route)
+    W, info = run(back, W, max(max_iter - spent, 1))
+    record_route(fac, back, info["n_iter"])
+    info["n_iter"] += spent
+    info["method"] = back
+    return W, info
 
 
 def intercepts(fac, W):
@@ -287,13 +394,11 @@ def _pcg_weights(fac, delta, Q, alpha, x0, tol, max_iter):
                         axis=1)
 
     start = x0 if x0 is not None and x0.shape == stats.phi_y.shape else None
-    return pcg(xp, matvec, stats.phi_y, precond=precond, x0=start, tol=tol,
-               max_iter=max_iter, what="feature-space PCG solver")
-
-
-#: A direction-block preconditioner is rebuilt for the next task matrix once
-#: the solve that used it took more than this many iterations.
-STALE_ITERATIONS = 25
+    W, info = pcg(xp, matvec, stats.phi_y, precond=precond, x0=start, tol=tol,
+                  max_iter=max_iter, what="feature-space PCG solver",
+                  keep_residual=True)
+    info["quadratic"] = _quadratic(xp, W, stats.phi_y, info.pop("r"), alpha, A_inv)
+    return W, info
 
 
 def _pcg_task_directions(fac, delta, Q, alpha, x0, tol, max_iter):
@@ -302,17 +407,20 @@ def _pcg_task_directions(fac, delta, Q, alpha, x0, tol, max_iter):
     In the coordinates :math:`Y = W Q` the system is
     :math:`\tilde B + \alpha\,\Delta^{-1}` with
     :math:`\tilde B_{jk} = \sum_t Q_{tj} Q_{tk} G_t`; its diagonal blocks
-    :math:`\sum_t Q_{tj}^2 G_t + (\alpha / \delta_j) I` are the
-    preconditioner.  Where the per-task blocks of :func:`_pcg_weights` lose
-    their grip (a learned A with strongly correlated tasks, whose weak
-    directions carry huge penalties), these hold the penalty exactly.
-    Directions whose penalty dwarfs every Gram get the diagonal only; W stays
-    in the range of a singular A (projected PCG).
+    :math:`\sum_t Q_{tj}^2 G_t + (\alpha / \delta_j) I`, each Gram sum
+    replaced by its diagonal in the pooled eigenbasis U
+    (:func:`_direction_diagonals`), are the preconditioner.  Where the
+    per-task blocks of :func:`_pcg_weights` lose their grip (a learned A with
+    strongly correlated tasks, whose weak directions carry huge penalties),
+    these hold the penalty exactly.  W stays in the range of a singular A
+    (projected PCG).
 
-    Between the steps of an alternating fit A moves little, so the blocks of
-    an earlier A are reused (any SPD operator preconditions) until a solve
-    needs more than ``STALE_ITERATIONS`` iterations; then the next solve
-    rebuilds them.
+    The preconditioner is rebuilt for every A (O(m T^2) flops), so it follows
+    the extrapolated jumps of an accelerated fit.  Dense blocks (T
+    factorizations of m x m, reused between steps until stale) were measured
+    slower: their triangular solves cost three Gram products per iteration
+    and, reused, they needed more iterations (1,000 features, 100 tasks of
+    3,000 rows, MTRL: 2.2 s per alternating step against 0.5 s).
     """
     stats = fac.stats
     xp = stats.xp
@@ -327,39 +435,34 @@ def _pcg_task_directions(fac, delta, Q, alpha, x0, tol, max_iter):
     def project(W):
         return (W @ Ql) @ Qlt if singular else W
 
-    cached = fac.direction_blocks
-    # The diagonal variant costs O(T^2 m) to rebuild (its eigenbasis and
-    # per-task diagonals are kept per fit): rebuilt for every A, it follows
-    # the extrapolated jumps of an accelerated fit, where a stale one needed
-    # hundreds of iterations.  The dense blocks (T factorizations of m x m)
-    # are reused until stale.
-    if cached is None or cached[1] > STALE_ITERATIONS or _uses_diagonals(fac):
-        cached = (_direction_blocks(fac, Q, delta_h, live, alpha), 0)
-    precond = cached[0]
-    # The diagonal variant works in the pooled eigenbasis U: the statistics
-    # are rotated once (W~ = U^T W) so no iteration multiplies by U.
-    rotation = fac.pooled_diagonals[0] if _uses_diagonals(fac) else None
-    work = _rotated(fac) if rotation is not None else stats
+    precond = _direction_diagonals(fac, Q, delta_h, live, alpha)
+    # The solve works in the pooled eigenbasis U: the statistics are rotated
+    # once per fit (W~ = U^T W) so no iteration multiplies by U.
+    rotation = fac.pooled_diagonals[0]
+    work = _rotated(fac)
 
     def matvec(W):
         return work.task_matmul(W) + alpha * (W @ A_pinv)
 
     start = x0 if x0 is not None and x0.shape == stats.phi_y.shape else None
-    if start is not None and rotation is not None:
+    if start is not None:
         start = xp.matrix_transpose(rotation) @ start
-    W, info = pcg(xp, matvec, project(work.phi_y), precond=precond,
+    rhs = project(work.phi_y)
+    W, info = pcg(xp, matvec, rhs, precond=precond,
                   project=project if singular else None, x0=start, tol=tol,
-                  max_iter=max_iter, what="feature-space PCG solver")
-    fac.direction_blocks = (precond, info["n_iter"])
-    if rotation is not None:
-        W = rotation @ W
-    return W, info
+                  max_iter=max_iter, what="feature-space PCG solver",
+                  keep_residual=True)
+    info["quadratic"] = _quadratic(xp, W, rhs, info.pop("r"), alpha, A_pinv)
+    return rotation @ W, info
 
 
-def _uses_diagonals(fac):
-    stats = fac.stats
-    T, m = stats.n_tasks, stats.n_features
-    return bool(stats.task_rows) or 16.0 * T * m * m > DENSE_BLOCKS_MAX_BYTES
+def _quadratic(xp, W, rhs, r, alpha, A_inv):
+    r"""``sum_t w_t^T G_t w_t`` from the solve's own residual, no product with
+    the Grams: ``r = P(rhs - G W - alpha W A^+)`` and ``W = P W`` give
+    :math:`\langle W, GW\rangle = \langle W, rhs - r\rangle
+    - \alpha\,\mathrm{tr}(W A^{+} W^\top)` (any orthogonal basis of the
+    features: the inner products do not see it)."""
+    return float(xp.sum(W * (rhs - r)) - alpha * xp.sum(W * (W @ A_inv)))
 
 
 def _rotated(fac):
@@ -377,13 +480,8 @@ def _rotated(fac):
     return fac.rotated
 
 
-#: Dense per-direction blocks (two T x m x m arrays) only below this size, and
-#: only when every task is held as a Gram; otherwise the diagonal variant.
-DENSE_BLOCKS_MAX_BYTES = 4 * 1024**3
-
-
 def _direction_diagonals(fac, Q, delta_h, live, alpha):
-    r"""Cheap variant of the direction blocks: each :math:`\sum_t Q_{tj}^2 G_t`
+    r"""The direction blocks' preconditioner: each :math:`\sum_t Q_{tj}^2 G_t`
     replaced by its diagonal in the eigenbasis U of the pooled Gram.
 
     Memory O(T m) (no T x m x m stack), set-up one eigh of the pooled Gram and
@@ -427,58 +525,14 @@ def _direction_diagonals(fac, Q, delta_h, live, alpha):
     return precond
 
 
-def _direction_blocks(fac, Q, delta_h, live, alpha):
-    """The block preconditioner of :func:`_pcg_task_directions`, as W -> W."""
-    stats = fac.stats
-    xp = stats.xp
-    T, m = stats.n_tasks, stats.n_features
-    if _uses_diagonals(fac):
-        return _direction_diagonals(fac, Q, delta_h, live, alpha)
-    if fac.gram_stack is None:
-        check_memory(2.0 * 8 * T * m * m, xp,
-                     what=f"The per-direction blocks ({T} tasks, m={m})",
-                     instead="Lower 'n_components'.")
-        fac.gram_stack = xp.reshape(
-            xp.stack([stats.task_gram_dense(t) for t in range(T)], axis=0), (T, m * m))
-    grams = xp.reshape(fac.gram_stack, (T, m, m))
-    diags = xp.stack([xp.linalg.diagonal(grams[t, :, :]) for t in range(T)], axis=0)  # (T, m)
-    diag_max = float(xp.max(diags))
-    Q2t = xp.matrix_transpose(Q * Q)
-    # One product forms every block's Gram part: sum_t Q_tj^2 G_t for all j.
-    H_all = xp.reshape(Q2t @ fac.gram_stack, (T, m, m))
-    D_all = Q2t @ diags
-    floor = 1e-12 * max(diag_max, 1e-300)
-    blocks = []
-    for j in range(T):
-        if not live[j]:
-            blocks.append(None)
-            continue
-        shift = max(float(alpha / delta_h[j]), floor)
-        if shift > 1e6 * max(diag_max, 1e-300):
-            blocks.append(("diag", 1.0 / (D_all[j, :] + shift)))
-            continue
-        H = linalg.add_to_diagonal(xp, H_all[j, :, :], shift)
-        blocks.append(("chol", linalg.cholesky(xp, H, overwrite=True)))
-    Qt = xp.matrix_transpose(Q)
+def squared_loss(fac, W, quadratic=None):
+    r"""Weighted squared training loss at the optimal intercepts, from statistics.
 
-    def precond(R):
-        Y = R @ Q
-        cols = []
-        for j, block in enumerate(blocks):
-            r = Y[:, j]
-            if block is None:
-                cols.append(xp.zeros_like(r))
-            elif block[0] == "diag":
-                cols.append(block[1] * r)
-            else:
-                cols.append(block[1].solve(r[:, None])[:, 0])
-        return xp.stack(cols, axis=1) @ Qt
-    return precond
-
-
-def squared_loss(fac, W):
-    """Weighted squared training loss at the optimal intercepts, from statistics."""
+    ``quadratic``: :math:`\sum_t w_t^\top G_t w_t` where the solve knows it
+    (a PCG solve, from its residual); otherwise one product with the Grams.
+    """
     xp = fac.stats.xp
     stats = fac.stats
-    GW = stats.task_matmul(W)
-    return float(xp.sum(fac.q) - 2.0 * xp.sum(W * stats.phi_y) + xp.sum(W * GW))
+    if quadratic is None:
+        quadratic = float(xp.sum(W * stats.task_matmul(W)))
+    return float(xp.sum(fac.q) - 2.0 * xp.sum(W * stats.phi_y)) + quadratic
