@@ -63,10 +63,11 @@ RHO = 10.0
 TARGET = 1e-6
 PENALTIES = ("lasso", "l21", "trace", "graph", "srmtl", "cluster", "dirty",
              "robust_feature", "robust_lowrank", "sparse_trace")
-#: penalties certified with the logistic loss (the graph term needs a ridge)
+#: penalties certified with the logistic loss (the graph term alone needs a
+#: ridge; SRMTL's l1 part certifies it through Graph.conjugate_bound)
 #: ("dirty" is the slow one: its inner ADMM solves cap at 2,000 iterations)
-LOGISTIC_PENALTIES = ("lasso", "l21", "trace", "cluster", "dirty", "robust_feature",
-                      "robust_lowrank", "sparse_trace")
+LOGISTIC_PENALTIES = ("lasso", "l21", "trace", "srmtl", "cluster", "dirty",
+                      "robust_feature", "robust_lowrank", "sparse_trace")
 #: MALSAR's 10,000 iterations on this protocol (issue 15; GNU Octave, 2-core VM)
 MALSAR = {"l21": "36 s (4.7e-5 above F*)", "trace": "39 s (3.0e-5 above F*)",
           "cluster": "228 s (14.6 % above F*)"}

@@ -119,7 +119,7 @@ _GAP_CASES = [("l21", 0.0, True), ("lasso", 0.0, False), ("trace", 0.0, True),
               ("l21", 0.05, False), ("trace", 0.05, False), ("dirty", 0.0, True),
               ("robust_feature", 0.0, False), ("robust_lowrank", 0.0, True),
               ("sparse_trace", 0.0, False), ("graph", 0.0, True), ("graph", 0.05, False),
-              ("cluster", 0.0, True)]
+              ("cluster", 0.0, True), ("cluster", 0.05, False)]
 
 
 def _penalty_kwargs(name, T=4):
@@ -178,12 +178,10 @@ _ODD_GRAPH = np.array([[1.0, 0.3], [-0.5, 1.0], [0.2, -0.7], [0.4, 0.1]])
 
 def test_no_gap_without_certificate():
     X, y, task = _problem("heterogeneous")
-    # SRMTL's l1 part on a non-graph network matrix, and the clustered model
-    # with a ridge, have no certificate.
-    for kw in ({"penalty": "graph", "graph": _ODD_GRAPH, "lambda3": 0.01},
-               {"penalty": "cluster", "lambda2": 0.1}):
-        m = LinearMultiTaskRegressor(**kw).fit(X, y, task=task)
-        assert np.isnan(m.dual_gap_) and m.solver_ == "fista"
+    # SRMTL's l1 part on a non-graph network matrix has no certificate.
+    m = LinearMultiTaskRegressor(penalty="graph", graph=_ODD_GRAPH, lambda3=0.01).fit(
+        X, y, task=task)
+    assert np.isnan(m.dual_gap_) and m.solver_ == "fista"
     with pytest.raises(ValueError, match=r"stopping='dual_gap'.*penalty='graph'.*"
                        r"stopping='relative_objective'"):
         LinearMultiTaskRegressor(penalty="graph", graph=_ODD_GRAPH, lambda3=0.01,
@@ -661,6 +659,31 @@ def test_graph_l1_conjugate_bound_is_exact_at_the_optimum_and_an_upper_bound():
             assert bound >= np.vdot(V, W2) - h2 - 1e-9
 
 
+def test_cluster_ridge_conjugate_is_fenchel_young_exact():
+    # h(W) = lambda2 ||W||^2 + min_M c tr(W (eta I + M)^{-1} W^T): its
+    # conjugate is never below <U, W> - h(W), and equal at the maximizer
+    # W = U (c A^{-1} + lambda2 I)^{-1} / 2 with the water-filled M.
+    rng = np.random.RandomState(1)
+    lambda2 = 0.07
+    pen = P.Cluster(0.3, 0.2, n_clusters=2, n_features=6, n_tasks=5)
+    for _ in range(10):
+        U = rng.randn(6, 5) * rng.uniform(0.1, 3.0)
+        conj = pen.dual_quadratic(U, lambda2)
+        for _ in range(20):
+            W = rng.randn(6, 5)
+            h = lambda2 * np.sum(W * W) + pen.coef_value(W)
+            assert conj >= np.vdot(U, W) - h - 1e-12 * abs(conj)
+        best = minimize(lambda w: -(np.vdot(U.ravel(), w) - lambda2 * w @ w
+                                    - pen.coef_value(w.reshape(6, 5))),
+                        np.zeros(30), method="BFGS", options={"gtol": 1e-10})
+        assert -best.fun == pytest.approx(conj, rel=1e-6)
+    # lambda2 = 0: the closed form (eta ||U||^2 + top-k eigenvalues) / (4 c)
+    s2 = np.linalg.svd(U, compute_uv=False) ** 2
+    expected = (pen.eta * np.sum(U * U) + np.sort(s2)[::-1][:2].sum()) / (4 * pen.c)
+    assert pen.dual_quadratic(U, 0.0) == pytest.approx(expected, rel=1e-12)
+    assert pen.dual_quadratic(U, 1e-12) == pytest.approx(expected, rel=1e-6)
+
+
 # -- logistic loss: proximal Newton -----------------------------------------------
 
 def _labels(layout, seed=10):
@@ -713,6 +736,24 @@ def test_logistic_gap_bounds_the_suboptimality():
             fit = fit_penalized(datafit, pen, max_iter=k, stopping="max_iter")
             F = fit.objective_history[-1]
             assert 0 <= F - F_star <= fit.dual_gap + 1e-12
+    # SRMTL (graph + l1, the chain's Laplacian singular) and the clustered
+    # model with a ridge: the bound holds from every iterate as well.  (As
+    # with the squared loss, the l1 rows on a corner of their box make the
+    # SRMTL certificate plateau near 1e-9.)
+    for pen, lambda2 in ((P.Graph(0.02, P.chain_graph(4), lambda3=0.01), 0.0),
+                         (P.Graph(0.02, _two_groups_graph(), lambda3=0.01), 0.0),
+                         (_make("cluster", 0.02, 0.03), 0.05)):
+        best = fit_penalized(datafit, pen, lambda2=lambda2, max_iter=100, tol=1e-12,
+                             stopping="dual_gap", solver="auto")
+        assert best.solver == "newton" and best.dual_gap <= 1e-8 * \
+            best.objective_history[-1]
+        F_star = best.objective_history[-1] - best.dual_gap
+        for k in (1, 5, 30, 200):
+            fit = fit_penalized(datafit, pen, lambda2=lambda2, max_iter=k,
+                                stopping="max_iter")
+            F = fit.objective_history[-1]
+            assert np.isfinite(fit.dual_gap)
+            assert 0 <= F - F_star <= fit.dual_gap + 1e-12
     # Without intercepts the candidate needs no refinement; gap = 0 nowhere
     # but at the optimum.
     pen = P.L21(0.02)
@@ -728,13 +769,16 @@ def test_newton_refusals_and_fallback():
     with pytest.raises(ValueError, match=r"solver='newton' needs stopping='dual_gap'"):
         LinearMultiTaskClassifier(solver="newton", stopping="relative_objective").fit(
             X, y, task=task)
-    # SRMTL's l1 part has no certificate, nor has the graph term without a
-    # ridge with the logistic loss (the dual point would have to leave the
-    # null space of the Laplacian): FISTA with the objective rule.
-    for lambda3 in (0.01, 0.0):
-        m = LinearMultiTaskClassifier(penalty="graph", graph=P.chain_graph(4),
-                                      lambda3=lambda3).fit(X, y, task=task)
-        assert m.solver_ == "fista" and np.isnan(m.dual_gap_)
+    # The graph term without a ridge or an l1 part has no certificate with
+    # the logistic loss (the dual point would have to leave the null space of
+    # the Laplacian): FISTA with the objective rule.  With SRMTL's l1 part the
+    # box absorbs that part of the dual point (Graph.conjugate_bound).
+    m = LinearMultiTaskClassifier(penalty="graph", graph=P.chain_graph(4),
+                                  lambda3=0.0).fit(X, y, task=task)
+    assert m.solver_ == "fista" and np.isnan(m.dual_gap_)
+    m = LinearMultiTaskClassifier(penalty="graph", graph=P.chain_graph(4),
+                                  lambda3=0.01).fit(X, y, task=task)
+    assert m.solver_ == "newton" and 0 <= m.dual_gap_ <= 1e-6 * m.objective_history_[-1]
 
 
 def test_lazy_gram_equals_the_dense_gram_and_computes_only_what_is_read():

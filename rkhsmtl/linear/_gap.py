@@ -54,19 +54,26 @@ def gap_available(penalty, loss, lambda2=0.0):
     vanishes at the optimum (so that it can serve as the stopping rule)."""
     if loss not in ("squared", "logistic"):
         return False
+    if has_conjugate_bound(penalty, lambda2):
+        # graph + l1 (MALSAR SRMTL): the bound of Graph.conjugate_bound, for
+        # either loss (the l1 box absorbs the dual point's null-space part).
+        return True
     if loss == "logistic" and penalty.dual_null_space(lambda2) is not None:
         # The null-space shift of the dual point (null_shift) needs the
         # squared loss; a logistic dual point cannot be moved that way.
         return False
     if penalty.has_dual_quadratic(lambda2):
         return True
-    if getattr(penalty, "has_conjugate_bound", None) is not None:
-        # graph + l1 (MALSAR SRMTL): the bound of Graph.conjugate_bound
-        return loss == "squared" and penalty.has_conjugate_bound(lambda2)
     probe = np.zeros((1, 1))
     if lambda2 > 0:
         return penalty.dual_distance_sq(probe) is not None
     return penalty.dual_gauge(probe) is not None
+
+
+def has_conjugate_bound(penalty, lambda2=0.0):
+    """Whether the penalty certifies through ``conjugate_bound`` (graph + l1)."""
+    check = getattr(penalty, "has_conjugate_bound", None)
+    return check is not None and check(lambda2)
 
 
 def duality_gap(penalty, lambda2, V, W, loss_value, gW, gb, xsum, wsum, *,
@@ -121,8 +128,7 @@ def duality_gap(penalty, lambda2, V, W, loss_value, gW, gb, xsum, wsum, *,
         s = max(s, 0.0)
         gap = centre + 0.5 * (1.0 - s) ** 2 * Q + h - s * inner + s * s * q
         return primal, max(gap, 0.0)
-    if getattr(penalty, "has_conjugate_bound", None) is not None and \
-            penalty.has_conjugate_bound(lambda2):
+    if has_conjugate_bound(penalty, lambda2):
         return primal, _conjugate_bound_gap(penalty, lambda2, U0, W, Q, inner, centre, h)
     if lambda2 > 0:
         dist = penalty.dual_distance_sq(Ug)
@@ -156,15 +162,9 @@ def _conjugate_bound_gap(penalty, lambda2, U0, W, Q, inner, centre, h):
     candidates = []
     if np.isfinite(q) and Q + 2.0 * q > 0:
         candidates.append(max((Q + inner) / (Q + 2.0 * q), 0.0))
-    labels = penalty._components(lambda2)
-    if labels is not None:
-        worst = 0.0
-        for c in range(labels.max() + 1):
-            members = labels == c
-            worst = max(worst, float(np.abs(U0[:, members].sum(axis=1)).max(initial=0.0))
-                        / (members.sum() * penalty.lambda3))
-        if worst > 1.0:
-            candidates.append(1.0 / worst * (1 - 1e-12))
+    s_box = penalty.box_scale(U0, lambda2)
+    if s_box < 1.0:
+        candidates.append(s_box * (1 - 1e-12))
     values += [gap(s) for s in candidates]
     finite = [v for v in values if np.isfinite(v)]
     # No finite bound (an infeasible box everywhere, or non-finite inputs):
@@ -194,8 +194,7 @@ def shifted_gap(penalty, lambda2, stats, evaluate, V, W):
     N = penalty.dual_null_space(lambda2)
     if N is None or not np.isfinite(gap):
         return primal, gap
-    if getattr(penalty, "has_conjugate_bound", None) is not None and \
-            penalty.has_conjugate_bound(lambda2):
+    if has_conjugate_bound(penalty, lambda2):
         # graph + l1: the bound keeps the dual point off the null space by
         # itself; shifting W there would move the l1 part off its optimum.
         return primal, gap

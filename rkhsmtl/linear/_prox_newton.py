@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, xlogy
 
+from ._gap import has_conjugate_bound
 from ._gram import TaskGram
 
 
@@ -121,7 +122,8 @@ def logistic_gap(datafit, penalty, lambda2, V, b, fit_intercept):
     value, gW, _ = datafit.value_and_grad(W, b)
     h = lambda2 * float(np.sum(W * W)) + penalty.value(V) + penalty.smooth(V)[0]
     primal = value + h
-    if penalty.dual_null_space(lambda2) is not None:
+    bounded = has_conjugate_bound(penalty, lambda2)
+    if penalty.dual_null_space(lambda2) is not None and not bounded:
         # h^* is infinite off the null space's complement (see _gap), and the
         # logistic dual point cannot be shifted onto it.
         return primal, np.nan
@@ -129,6 +131,8 @@ def logistic_gap(datafit, penalty, lambda2, V, b, fit_intercept):
     _, _, _, s = logit.derivatives(W, b)
     A = datafit.A
     U0 = -gW
+    if bounded:
+        return primal, _bounded_gap(penalty, lambda2, U0, W, A, s, primal)
     conj = None
     kappa = 1.0
     if lambda2 > 0:
@@ -137,16 +141,8 @@ def logistic_gap(datafit, penalty, lambda2, V, b, fit_intercept):
             conj = dist / (4.0 * lambda2)
     if conj is None and penalty.has_dual_quadratic(lambda2):
         q = penalty.dual_quadratic(U0, lambda2)
-        # D(kappa) = sum a H(kappa s) - kappa^2 q is concave: a few Newton
-        # steps from kappa = 1, kept in (0, 1].
-        for _ in range(30):
-            ks = np.clip(kappa * s, 1e-300, 1.0 - 1e-16)
-            d1 = float(np.sum(A * s * np.log((1.0 - ks) / ks))) - 2.0 * kappa * q
-            d2 = -float(np.sum(A * s * s / (ks * (1.0 - ks)))) - 2.0 * q
-            new = min(max(kappa - d1 / d2, 0.5 * kappa), 1.0)
-            if abs(new - kappa) <= 1e-14:
-                break
-            kappa = new
+        # D(kappa) = sum a H(kappa s) - kappa^2 q is concave in kappa.
+        kappa = _best_scale(A, s, q, 1.0)
         conj = kappa * kappa * q
     if conj is None:
         gauge = penalty.dual_gauge(U0)
@@ -156,6 +152,48 @@ def logistic_gap(datafit, penalty, lambda2, V, b, fit_intercept):
         conj = 0.0
     dual = float(np.sum(A * _entropy(kappa * s))) - conj
     return primal, max(primal - dual, 0.0)
+
+
+def _bounded_gap(penalty, lambda2, U0, W, A, s, primal):
+    """The gap with an upper bound of ``h^*`` (graph + l1, MALSAR's SRMTL).
+
+    Every scale ``kappa`` in (0, 1] of the dual point ``kappa s`` gives a
+    valid dual value ``sum a H(kappa s) - B(kappa U0)``; the ones tried: 1
+    (exact at the optimum), the largest at which the l1 box holds the group
+    sums, and the best of the quadratic model ``B(kappa U0) ~ kappa^2 B(U0)``.
+    NaN when no bound is finite: no certificate, never a silent number.
+    """
+    def dual(kappa, bound=None):
+        if bound is None:
+            bound = penalty.conjugate_bound(kappa * U0, W, lambda2)
+        return float(np.sum(A * _entropy(kappa * s))) - bound
+
+    q = penalty.conjugate_bound(U0, W, lambda2)
+    values = [dual(1.0, q)]
+    kappas = []
+    box = penalty.box_scale(U0, lambda2)
+    if box < 1.0:
+        kappas.append(box * (1 - 1e-12))
+    if np.isfinite(q) and q > 0:
+        kappas.append(_best_scale(A, s, q, min(box, 1.0)))
+    values += [dual(k) for k in kappas]
+    finite = [v for v in values if np.isfinite(v)]
+    return max(primal - max(finite), 0.0) if finite else np.nan
+
+
+def _best_scale(A, s, q, upper):
+    """The kappa in (0, upper] maximizing ``sum a H(kappa s) - kappa^2 q``
+    (concave: Newton steps from ``upper``)."""
+    kappa = upper
+    for _ in range(30):
+        ks = np.clip(kappa * s, 1e-300, 1.0 - 1e-16)
+        d1 = float(np.sum(A * s * np.log((1.0 - ks) / ks))) - 2.0 * kappa * q
+        d2 = -float(np.sum(A * s * s / (ks * (1.0 - ks)))) - 2.0 * q
+        new = min(max(kappa - d1 / d2, 0.5 * kappa), upper)
+        if abs(new - kappa) <= 1e-14:
+            break
+        kappa = new
+    return kappa
 
 
 def _model_stats(datafit, W, b, logit):

@@ -212,13 +212,29 @@ class Cluster(Penalty):
         return (P * (sigma * a / (a + kappa))) @ Rt
 
     def has_dual_quadratic(self, lambda2=0.0):
-        return lambda2 == 0
+        return True
 
     def dual_quadratic(self, U, lambda2=0.0):
-        # sup_W <U, W> - min_M c tr(W A^{-1} W^T) = max_M tr(U A U^T) / (4 c)
-        # = (eta ||U||^2 + sum of the k largest eigenvalues of U^T U) / (4 c).
-        if lambda2 > 0:
-            return None
+        r"""Conjugate of ``lambda2 ||W||^2 + Omega(W)`` at ``U`` (quadratic in U).
+
+        .. math::
+
+            h^*(U) = \max_M \tfrac14 \mathrm{tr}\big(U (c A^{-1} + \lambda_2 I)^{-1}
+            U^\top\big),\qquad A = \eta I + M.
+
+        The matrix function is concave and increasing in ``A``, so (von
+        Neumann's trace inequality) the best ``M`` shares the eigenvectors of
+        ``U^T U`` (eigenvalues ``s``) and its eigenvalues ``m`` maximize
+        :math:`\sum_i s_i a_i / (c + \lambda_2 a_i)`, ``a = eta + m``: that is
+        minimizing :math:`\sum_i s_i / (\eta + c / \lambda_2 + m_i)`
+        (:func:`cluster_weights`).  At ``lambda2 = 0`` it is the top-k sum
+        ``(eta ||U||^2 + s_1 + ... + s_k) / (4 c)``.
+        """
         sigma = np.linalg.svd(U, compute_uv=False) if U.size else np.zeros(0)
-        top = float(np.sum(np.sort(sigma ** 2)[::-1][: self.n_clusters]))
-        return (self.eta * float(np.sum(U * U)) + top) / (4.0 * self.c)
+        s = np.sort(sigma ** 2)[::-1]
+        if lambda2 == 0:
+            top = float(np.sum(s[: self.n_clusters]))
+            return (self.eta * float(np.sum(U * U)) + top) / (4.0 * self.c)
+        m = cluster_weights(s, self.n_clusters, self.eta + self.c / lambda2)
+        a = self.eta + m
+        return 0.25 * float(np.sum(s * a / (self.c + lambda2 * a)))

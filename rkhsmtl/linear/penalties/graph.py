@@ -125,6 +125,20 @@ class Graph(Penalty):
         of task-group indicators, or none)."""
         return self.lambda3 > 0 and self._components(lambda2) is not False
 
+    def box_scale(self, V, lambda2=0.0):
+        """The largest ``s`` for which :meth:`conjugate_bound` of ``s V`` is
+        finite: every feature row's sum over a task group must fit the l1
+        box (``inf`` without a null space)."""
+        labels = self._components(lambda2)
+        if labels is None or labels is False:
+            return np.inf
+        worst = 0.0
+        for c in range(labels.max() + 1):
+            members = labels == c
+            worst = max(worst, float(np.abs(V[:, members].sum(axis=1)).max(initial=0.0))
+                        / (members.sum() * self.lambda3))
+        return 1.0 / worst if worst > 0 else np.inf
+
     def conjugate_bound(self, V, W, lambda2=0.0):
         r"""Upper bound of :math:`h^*(V)`, ``h = tr(W K W^T) + lambda3 ||W||_1``.
 
