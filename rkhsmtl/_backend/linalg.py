@@ -19,8 +19,9 @@ SMALL_EIGH = 256
 _controller = None
 
 
-def _one_blas_thread():
-    """A context in which BLAS runs on one thread (threadpoolctl)."""
+def one_blas_thread():
+    """A context in which BLAS runs on one thread (threadpoolctl; the
+    controller, which scans the loaded libraries, is built once)."""
     global _controller
     if _controller is None:
         from threadpoolctl import ThreadpoolController
@@ -42,7 +43,7 @@ def eigh(xp, M, overwrite=False):
     """
     if is_numpy(xp):
         if M.shape[0] <= SMALL_EIGH:
-            with _one_blas_thread():
+            with one_blas_thread():
                 return scipy.linalg.eigh(
                     M, overwrite_a=overwrite, check_finite=False, driver="evd")
         return scipy.linalg.eigh(

@@ -35,20 +35,12 @@ machine shared with other jobs).  numpy and threadpoolctl.
 from contextlib import nullcontext
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
+
+from .._backend.linalg import one_blas_thread
 
 #: average per-task Gram product (rows x d^2 multiply-adds) below which the
 #: statistics are accumulated on one BLAS thread
 SMALL_PRODUCT = 1 << 27
-
-_CONTROLLER = []
-
-
-def one_blas_thread():
-    """Context limiting BLAS to one thread (the controller is built once)."""
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def check_finite_statistics(gram, X):
