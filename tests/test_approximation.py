@@ -292,6 +292,26 @@ def test_route_switch_keeps_every_solution_exact(hand_back, monkeypatch):
         assert set(routes) == {"pcg-tasks", "pcg-directions"}
 
 
+def test_direction_preconditioner_checks_memory_before_rotating(monkeypatch):
+    """The direction route rotates a copy of the statistics: too little
+    memory is a MemoryError naming the size and the fix, before allocating."""
+    import rkhsmtl._memory
+
+    X, y, task, sw = _hetero(N=80, T=5)
+    fmap = NystroemFeatures(lambda a, b: compute_kernel(a, b, gamma=0.5), 14,
+                            random_state=0).fit(X)
+    acc = StatisticsAccumulator(np, 14, 5, "tasks", rows_limit=0)
+    acc.add(fmap.transform(X), y, codes=task, weights=sw)
+    fac = feature_ridge.decompose(acc.result(), fit_intercept=True)
+    monkeypatch.setattr(feature_ridge, "DIRECT_MAX", 0)
+    monkeypatch.setattr(rkhsmtl._memory, "available_memory", lambda xp: 100)
+    B = np.random.RandomState(0).randn(5, 2)
+    with pytest.raises(MemoryError, match=r"rotated for the direction preconditioner.*"
+                                          r"needs about .* GiB.*Lower 'n_components'"):
+        feature_ridge.solve(fac, B @ B.T, 0.3)    # singular A: the direction route
+    assert fac.rotated is None
+
+
 @pytest.mark.parametrize("layout", ["heterogeneous", "shared", "missing"])
 def test_chunked_statistics_equal_one_pass(layout):
     if layout == "heterogeneous":

@@ -50,6 +50,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .._backend import linalg, to_numpy
+from .._memory import check_memory
 from . import sylvester
 from ._pcg import pcg
 from .feature_statistics import SHARED, FeatureStatistics
@@ -470,6 +471,13 @@ def _rotated(fac):
     if fac.rotated is None:
         stats = fac.stats
         xp = stats.xp
+        m = stats.n_features
+        # A second copy of the statistics: T Grams of m x m (or the rows).
+        check_memory(8.0 * (len(stats.task_gram) * m * m + sum(
+            R.shape[0] * m for R, _ in stats.task_rows.values())), xp,
+            what=f"The statistics rotated for the direction preconditioner "
+                 f"(m={m} features, {stats.n_tasks} tasks)",
+            instead="Lower 'n_components'.")
         U = fac.pooled_diagonals[0]
         Ut = xp.matrix_transpose(U)
         fac.rotated = FeatureStatistics(
