@@ -34,6 +34,7 @@ Rows must be sorted by task (``offsets[t]:offsets[t+1]`` is task t).
 import numpy as np
 
 from .._backend import is_cupy, is_numpy
+from .._backend.linalg import one_blas_thread
 from . import _hadamard, cholesky
 from .shifted_lanczos import solve_shifted
 
@@ -434,26 +435,29 @@ class WarmCholeskySequence:
         if A.ndim != 2 or np.any(A - np.diag(np.diagonal(A))):
             return None
         x = np.zeros_like(rhs)
-        for t in range(len(self.offsets) - 1):
-            lo, hi = int(self.offsets[t]), int(self.offsets[t + 1])
-            if hi == lo:
-                continue
-            d = self.d[lo:hi]
-            M = (A[t, t] * d[:, None]) * self.K[lo:hi, lo:hi] * d[None, :]
-            M[np.diag_indices_from(M)] += self.alpha
-            try:
-                chol = scipy.linalg.cho_factor(M, lower=True, overwrite_a=True,
-                                               check_finite=False)
-            except np.linalg.LinAlgError:
-                return None
-            z = scipy.linalg.cho_solve(chol, np.column_stack([rhs[lo:hi], d]),
-                                       check_finite=False)
-            x_t = z[:, 0]
-            if self.fit_intercept:
-                denominator = float(d @ z[:, 1])
-                if denominator > 0:
-                    x_t = x_t - (float(d @ z[:, 0]) / denominator) * z[:, 1]
-            x[lo:hi] = x_t
+        # One BLAS thread for the T small factorizations in a row: scipy's
+        # pool, woken for each while numpy's still spins, stalled them.
+        with one_blas_thread():
+            for t in range(len(self.offsets) - 1):
+                lo, hi = int(self.offsets[t]), int(self.offsets[t + 1])
+                if hi == lo:
+                    continue
+                d = self.d[lo:hi]
+                M = (A[t, t] * d[:, None]) * self.K[lo:hi, lo:hi] * d[None, :]
+                M[np.diag_indices_from(M)] += self.alpha
+                try:
+                    chol = scipy.linalg.cho_factor(M, lower=True, overwrite_a=True,
+                                                   check_finite=False)
+                except np.linalg.LinAlgError:
+                    return None
+                z = scipy.linalg.cho_solve(chol, np.column_stack([rhs[lo:hi], d]),
+                                           check_finite=False)
+                x_t = z[:, 0]
+                if self.fit_intercept:
+                    denominator = float(d @ z[:, 1])
+                    if denominator > 0:
+                        x_t = x_t - (float(d @ z[:, 0]) / denominator) * z[:, 1]
+                x[lo:hi] = x_t
         Mx, Z = self._apply(A_cols, x)
         r = rhs - Mx
         rp, rhs_p = self._project(r), self._project(rhs)
