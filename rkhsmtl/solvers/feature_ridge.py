@@ -44,7 +44,7 @@ Nothing here grows with the number of rows N.
 """
 import warnings
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -77,7 +77,7 @@ class FeatureFactors:
     task_blocks: Any = None         # {t: _TaskBlock}, block-Jacobi factors
     pooled_diagonals: Any = None    # (U, D): pooled eigenvectors, diag(U^T G_t U)
     rotated: Any = None             # the statistics in the basis U
-    route_costs: Any = None         # {PCG route: (cost of its last solve, solve number)}
+    route_costs: dict = field(default_factory=dict)  # {route: (last cost, solve number)}
     route_last: Any = None          # the route of the last PCG solve
     route_solves: int = 0           # PCG solves so far
     route_default: Any = None       # the route the last A's conditioning suggested
@@ -229,8 +229,6 @@ def choose_route(fac, invertible, well_conditioned):
         exceeds it hands its iterate back to that route (so a switch never
         costs more than twice the solve it tries to beat).
     """
-    if fac.route_costs is None:
-        fac.route_costs = {}
     if not invertible:
         return "pcg-directions", None
     costs = fac.route_costs

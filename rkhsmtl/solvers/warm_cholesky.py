@@ -33,7 +33,7 @@ Rows must be sorted by task (``offsets[t]:offsets[t+1]`` is task t).
 """
 import numpy as np
 
-from .._backend import is_cupy, is_numpy
+from .._backend import is_cupy, is_numpy, linalg
 from .._backend.linalg import one_blas_thread
 from . import _hadamard, cholesky
 from .shifted_lanczos import solve_shifted
@@ -429,8 +429,6 @@ class WarmCholeskySequence:
         intercept column): a Cholesky factorization of n_t x n_t.  One pass
         over K then gives the residual (checked) and ``K((d x) * E)``.
         """
-        import scipy.linalg
-
         A = np.asarray(A)
         if A.ndim != 2 or np.any(A - np.diag(np.diagonal(A))):
             return None
@@ -446,12 +444,10 @@ class WarmCholeskySequence:
                 M = (A[t, t] * d[:, None]) * self.K[lo:hi, lo:hi] * d[None, :]
                 M[np.diag_indices_from(M)] += self.alpha
                 try:
-                    chol = scipy.linalg.cho_factor(M, lower=True, overwrite_a=True,
-                                                   check_finite=False)
+                    chol = linalg.cholesky(np, M, overwrite=True)
                 except np.linalg.LinAlgError:
                     return None
-                z = scipy.linalg.cho_solve(chol, np.column_stack([rhs[lo:hi], d]),
-                                           check_finite=False)
+                z = chol.solve(np.column_stack([rhs[lo:hi], d]))
                 x_t = z[:, 0]
                 if self.fit_intercept:
                     denominator = float(d @ z[:, 1])
