@@ -288,6 +288,58 @@ def test_scores_and_gram_from_the_warm_sequence_equal_dense_products():
     np.testing.assert_allclose(M, B.T @ K @ B, atol=1e-10 * np.abs(B.T @ K @ B).max())
 
 
+def test_a_warm_start_from_the_last_solution_skips_one_pass_over_K(monkeypatch):
+    # K((d x) * E) of the last solution does not depend on A or alpha: the
+    # next solve's first residual reuses it.  Same solution as recomputing
+    # it, one pass over K fewer per solve, and an x0 changed in place since
+    # (or any other x0) gets its own pass and the dense reference's answer.
+    X, y, task = _hetero(seed=31)
+    w = np.random.RandomState(32).uniform(0.5, 2.0, len(y))
+    rng = np.random.RandomState(33)
+    A0 = _spd(4, rng, 0.5)
+    As = [A0 + 1e-3 * (k + 1) * _spd(4, rng, 1.0) for k in range(3)]
+    passes = []
+    real = warm_cholesky.task_block_matmat
+
+    def counted(*args, **kwargs):
+        passes.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(warm_cholesky, "task_block_matmat", counted)
+
+    def run(remember):
+        K, seq = _sequence(X, task, w, 0.1, True, factor_cost=100)
+        if not remember:
+            monkeypatch.setattr(seq, "_remember", lambda x, Z: None)
+        c, b, info = seq.solve(A0, y)
+        out, counts = [], []
+        for A in As:
+            passes.clear()
+            c, b, info = seq.solve(A, y, x0=info["x"])
+            assert not info["refactored"]
+            counts.append(len(passes))
+            out.append((c, b, info["KcE"]))
+        return K, seq, out, counts
+
+    K, seq, reused, n_reused = run(True)
+    _, _, fresh, n_fresh = run(False)
+    assert [a + 1 for a in n_reused] == n_fresh
+    for (c, b, Z), (c2, b2, Z2) in zip(reused, fresh):
+        np.testing.assert_allclose(c, c2, rtol=0, atol=1e-12 * np.abs(c2).max())
+        np.testing.assert_allclose(b, b2, rtol=0, atol=1e-12 * np.abs(b2).max())
+        np.testing.assert_allclose(Z, Z2, rtol=0, atol=1e-12 * np.abs(Z2).max())
+    # The caller's x0 changed in place after the solve: not the remembered x.
+    x = seq._last[0].copy()
+    x *= 1.5
+    A = As[-1] + 1e-3 * np.eye(4)
+    passes.clear()
+    c, b, info = seq.solve(A, y, x0=x)
+    assert len(passes) == info["n_iter"] + 1
+    c_ref, b_ref = dense_hetero(K, A, task, y, 0.1, weights=w)
+    np.testing.assert_allclose(c, c_ref, rtol=0, atol=1e-8 * np.abs(c_ref).max())
+    np.testing.assert_allclose(b, b_ref, rtol=0, atol=1e-8 * np.abs(b_ref).max())
+
+
 def test_a_hopeless_pcg_solve_stops_early_and_refactors(monkeypatch):
     monkeypatch.setattr(warm_cholesky, "MIXED_PRECISION", False)
     X, y, task = _hetero(n_tasks=4, per_task=40, seed=14)

@@ -156,6 +156,10 @@ class WarmCholeskySequence:
         self._low = None          # float32 buffer; False once float32 failed
         self._kmax = None         # largest |K| entry (float32 range check)
         self.exact_factor = True  # whether the factor solves the system exactly
+        # The last solution x and its K((d x) * E): the next solve of an
+        # alternating fit starts from that x, and Z does not depend on A or
+        # alpha, so its first residual needs no pass over K.
+        self._last = None
 
     # ------------------------------------------------------------ factor
     def _factor(self, A):
@@ -275,14 +279,16 @@ class WarmCholeskySequence:
             return z
         return z - self._W @ self._dE_t(z)
 
-    def _apply(self, A_cols, x):
+    def _apply(self, A_cols, x, Z=None):
         """M(A) x and the kernel block product Z = K ((d x) * E).
 
         ``A_cols`` is ``A[:, codes]`` (T, N); Z is used transposed, (T, N),
-        so that both stay contiguous.
+        so that both stay contiguous.  A ``Z`` already known for this ``x``
+        is used as is (no pass over K).
         """
         xp = self.xp
-        Z = task_block_matmat(xp, self.K, self.offsets, self.d * x, self.E)
+        if Z is None:
+            Z = task_block_matmat(xp, self.K, self.offsets, self.d * x, self.E)
         Zt = xp.matrix_transpose(Z)
         return self.d * xp.sum(Zt * A_cols, axis=0) + self.alpha * x, Z
 
@@ -325,6 +331,7 @@ class WarmCholeskySequence:
                 x, Z, r = out
                 b = self._dE_t(r) / self.norms if self.fit_intercept else None
                 info.update(x=x, KcE=Z, block=True)
+                self._remember(x, Z)
                 return self.d * x, b, info
         x = None
         if not self.stale and x0 is not None:
@@ -362,7 +369,27 @@ class WarmCholeskySequence:
             # At the solution the residual is D E b exactly.
             b = self._dE_t(r) / self.norms
         info["x"], info["KcE"] = x, Z
+        self._remember(x, Z)
         return self.d * x, b, info
+
+    def _remember(self, x, Z):
+        # A copy of x: the match in _start is by value, so an x changed in
+        # place by a caller can never pick up a stale Z.
+        self._last = (self.xp.asarray(x, copy=True), Z)
+
+    def _start(self, A_cols, x0):
+        """The projected start, M(A) x and Z for PCG.  Starting from the last
+        solution (the usual case within an alternating fit) reuses its Z:
+        that x already satisfies the intercept constraint, to rounding."""
+        xp = self.xp
+        last = self._last
+        if last is not None and x0.shape == last[0].shape and bool(xp.all(x0 == last[0])):
+            x = last[0]
+            Mx, Z = self._apply(A_cols, x, last[1])
+            return x, Mx, Z
+        x = self._project(x0)
+        Mx, Z = self._apply(A_cols, x)
+        return x, Mx, Z
 
     def solve_alpha_ranges(self, A, y, alphas, ranges):
         """Solutions for one A and many alphas, one float64 factorization per range.
@@ -484,8 +511,7 @@ class WarmCholeskySequence:
 
         rhs_p = self._project(rhs)
         b_norm = dot(rhs_p, rhs_p) ** 0.5
-        x = self._project(x0)
-        Mx, Z = self._apply(A_cols, x)
+        x, Mx, Z = self._start(A_cols, x0)
         r = rhs - Mx
         if b_norm == 0.0:
             return x, Z, r, 0, True
