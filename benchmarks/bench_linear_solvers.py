@@ -28,7 +28,8 @@ shared inputs at equal duality gap: both gaps are computed by the same code
 scikit-learn ``tol`` is lowered by factors of 10 until its solution reaches
 the target gap, and the time of that fit is reported; each estimator's whole
 ``fit`` is timed, best of ``--repeat`` fits after a warm-up fit (``--mtl-only``
-runs part 3 alone).
+runs part 3 alone; ``--breakdown`` splits the smallest fit into parameter
+validation, data validation with the statistics' set-up, and the rest).
 
 Part 4 (``--hetero``, or ``--hetero-only`` alone) times the three squared-loss
 solvers on a random heterogeneous ``l21`` problem (T=20 tasks of 100 Gaussian
@@ -179,7 +180,7 @@ def _best_time(fn, repeat):
     return best, out
 
 
-def bench_multitask_lasso(n, d, T, target=TARGET, seed=0, repeat=5):
+def bench_multitask_lasso(n, d, T, target=TARGET, seed=0, repeat=5, breakdown=False):
     """Time to a relative duality gap ``target`` (same gap formula for both).
 
     scikit-learn's ``MultiTaskLasso`` minimizes ``||Y - X W - 1 b^T||_F^2 /
@@ -224,7 +225,25 @@ def bench_multitask_lasso(n, d, T, target=TARGET, seed=0, repeat=5):
           + (f"sklearn {sk_time:.4f} s (tol={sk_tol:.0e}, gap {sk_gap:.1e}); "
              f"sklearn / rkhsmtl = {sk_time / t_ours:.2f}x" if sk_time is not None else
              "sklearn did not reach the gap down to tol=1e-15"), flush=True)
+    if breakdown:
+        _breakdown(X, Y, alpha, target, t_ours, sk_time, repeat)
     return t_ours, sk_time
+
+
+def _breakdown(X, Y, alpha, target, t_ours, sk_time, repeat):
+    """Where one small fit's time goes: what every fit pays before solving
+    (parameter validation; data validation and the statistics' set-up)
+    against scikit-learn's whole compiled fit.  Best of ``10 * repeat``."""
+    est = LinearMultiTaskRegressor(lambda1=alpha, tol=target, max_iter=100_000)
+    t_params, _ = _best_time(est._validate_params, 10 * repeat)
+    t_prepare, _ = _best_time(lambda: est._prepare(X, Y, None, None), 10 * repeat)
+    t_solve = t_ours - t_params - t_prepare
+    print(f"  breakdown (ms): parameter validation {1e3 * t_params:.3f}, data validation "
+          f"and statistics {1e3 * t_prepare:.3f}, the rest (Gram columns, coordinate "
+          f"descent, gaps, intercepts) {1e3 * t_solve:.3f}; before solving "
+          f"{1e3 * (t_params + t_prepare):.3f} ms = "
+          + (f"{(t_params + t_prepare) / sk_time:.2f} x sklearn's whole fit "
+             f"({1e3 * sk_time:.3f} ms)" if sk_time else "n/a"), flush=True)
 
 
 def hetero_problem(n_tasks=20, n_features=500, n_rows=100, n_relevant=25, seed=0):
@@ -279,6 +298,9 @@ def main(argv=None):
                              "(after a warm-up fit), default 5")
     parser.add_argument("--hetero", action="store_true",
                         help="also part 4, the solvers on a heterogeneous l21 problem")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="part 3: where the smallest fit's time goes, against "
+                             "scikit-learn's whole fit")
     parser.add_argument("--hetero-only", action="store_true",
                         help="only part 4")
     args = parser.parse_args(argv)
@@ -298,7 +320,8 @@ def main(argv=None):
     sizes = [(200, 50, 5)] if args.quick else [(500, 100, 10), (1000, 500, 20),
                                                (2000, 1000, 50)]
     for n, d, T in sizes:
-        bench_multitask_lasso(n, d, T, repeat=args.repeat)
+        bench_multitask_lasso(n, d, T, repeat=args.repeat,
+                              breakdown=args.breakdown and (n, d, T) == sizes[0])
     if args.hetero:
         bench_hetero(repeat=min(args.repeat, 3))
     print("load:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
