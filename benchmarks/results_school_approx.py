@@ -9,8 +9,8 @@ approximate one for every m in ``--components``, and MTRL alternating on all
 training rows on the approximate path (``--mtrl-components``); with
 ``--exact-mtrl`` also the exact MTRL on the first split, for the time ratio.
 
-``--floor`` measures instead, on the first split, what any Nystroem MTRL fit
-with ``--mtrl-components`` landmarks must compute on this machine (the map
+``--floor`` measures instead, on the first split, what a Nystroem MTRL fit
+with ``--mtrl-components`` landmarks computes before its first solve (the map
 of all training rows, N m^2 flops; the pooled Gram that the preconditioner
 diagonalizes, N m^2 flops; one product with every task's features, the cost
 of a PCG iteration) against a tenth of the exact MTRL fit, the issue's 10x
@@ -60,8 +60,8 @@ def _best(fn, repeat=3):
 
 
 def floor(Xtr, ytr, ttr, m):
-    """The work a Nystroem MTRL fit with m landmarks cannot skip, against the
-    exact fit / 10 (see the module docstring)."""
+    """The work a Nystroem MTRL fit with m landmarks does before its first
+    solve, against the exact fit / 10 (see the module docstring)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         start = time.perf_counter()
