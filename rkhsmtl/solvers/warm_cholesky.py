@@ -437,10 +437,12 @@ class WarmCholeskySequence:
             for i, shifted in zip(group, moved):
                 x = next(xs) if shifted else b
                 self.alpha = float(alphas[i])
-                Mx, _ = self._apply(A_cols, x)
+                Mx, Z = self._apply(A_cols, x)
                 r = rhs - Mx
                 # (written so that a non-finite residual also goes to PCG)
                 if not float(np.linalg.norm(self._project(r))) <= 1e-12 * rhs_norm:
+                    # PCG starts from this x: its product with K is known.
+                    self._remember(x, Z)
                     x, _, r, _, converged = self._pcg(A_cols, rhs, x, 1e-12)
                     if not converged:
                         return None
